@@ -1,0 +1,62 @@
+# serdevice: two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox \
+	alsa-utils mosquitto
+SAMPLE := device/data/sample.wav
+
+.PHONY: setup apt run test lint format bench model fuzz soak clean help
+
+help:
+	@echo "make run    - set up, then run the recognizer on the bundled model and sample audio"
+	@echo "make test   - set up, then lint, type-check, the whole test suite and quick benchmarks"
+	@echo "make bench  - full benchmarks (features, loop, latency, invoke, memory)"
+	@echo "make model  - regenerate the bundled models from scratch (synthetic corpus)"
+	@echo "make lint   - ruff (lint + format check) and mypy"
+
+setup: apt $(VENV)/.installed
+
+# Debian packages, installed only when missing (idempotent).
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[device,train,export,dev]'
+	@touch $@
+
+run: setup
+	$(BIN)/serdevice features extract $(SAMPLE) --level window --out out/sample_features.csv
+	@$(BIN)/python -c "import csv; r=list(csv.DictReader(open('out/sample_features.csv'))); \
+	print(f'{len(r)} windows x {len(r[0])-3} eGeMAPS features from $(SAMPLE) (synthetic speech)'); \
+	print('loudness_sma3_amean per window:', ' '.join(f\"{float(x['loudness_sma3_amean']):.2f}\" for x in r))"
+
+lint: setup
+	$(BIN)/ruff check device train export tests benchmarks
+	$(BIN)/ruff format --check device train export tests benchmarks
+	$(BIN)/mypy device train export
+
+format: setup
+	$(BIN)/ruff format device train export tests benchmarks
+	$(BIN)/ruff check --fix device train export tests benchmarks
+
+test: setup lint
+	$(BIN)/python -m pytest tests -q
+	SERDEVICE_BENCH_QUICK=1 $(BIN)/python -m pytest benchmarks -q
+
+bench: setup
+	$(BIN)/python -m pytest benchmarks -q
+
+clean:
+	rm -rf out runs reports cache .pytest_cache .mypy_cache .ruff_cache .benchmarks

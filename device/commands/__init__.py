@@ -1,0 +1,1 @@
+"""Subcommands of the serdevice CLI that run on the device."""

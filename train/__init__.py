@@ -1,0 +1,1 @@
+"""serdevice.train: corpora, compact encoders, the seed's losses and evaluation protocol."""

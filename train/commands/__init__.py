@@ -1,0 +1,1 @@
+"""Subcommands of the serdevice CLI for training-side work."""
