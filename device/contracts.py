@@ -74,3 +74,12 @@ class InputError(ValueError):
 
 class RuntimeFailure(RuntimeError):
     """The input was fine but the work failed (device, disk, backend): one line, exit 1."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prediction:
+    """What the model gives for one standardized feature vector."""
+
+    latent: np.ndarray  # float32, shape (2,)
+    scores: np.ndarray  # float32, shape (K,), class order = the sidecar's ``labels``
+    activation: float  # 1-5 scale
