@@ -1,0 +1,223 @@
+"""Streaming eGeMAPS: float32 chunks in, one ``FeatureRow`` per window out, in one openSMILE pass.
+
+The recipe is DESIGN.md's: openSMILE's C binding (``opensmile/core/lib.py``) is loaded on its
+own, so the full ``opensmile`` package (pandas, ~123 MB) is never imported on the device; an
+external audio source whose wave level is a ring buffer and ring-buffered LLD levels keep memory
+flat for hours; ``run()`` blocks until end of input, so it runs on its own thread; rows come back
+through the external sink's callback, on that thread.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .contracts import (
+    DEFAULT_HOP_S,
+    DEFAULT_WINDOW_S,
+    N_FEATURES,
+    FeatureRow,
+    InputError,
+    RuntimeFailure,
+)
+
+_CONF_DIR = Path(__file__).with_name("opensmile_conf")
+_SOURCE = "extsource"
+_SINK = "extsink"
+# Samples per write: small enough to fit the 64000-sample ring many times over.
+_WRITE_SAMPLES = 8000
+# Back-off when the ring is full (only in faster-than-real-time use): openSMILE drains it in µs-ms.
+_FULL_RING_WAIT_S = 0.001
+
+_binding: ModuleType | None = None
+
+
+def opensmile_root() -> Path:
+    """Folder of the installed ``opensmile`` package, found without importing it."""
+    spec = importlib.util.find_spec("opensmile")
+    if spec is None or spec.origin is None:
+        raise RuntimeFailure("opensmile is not installed: pip install 'serdevice[device]'")
+    return Path(spec.origin).parent
+
+
+def load_binding() -> ModuleType:
+    """openSMILE's ctypes binding, loaded alone (no pandas, no audinterface)."""
+    global _binding
+    if _binding is None:
+        path = opensmile_root() / "core" / "lib.py"
+        spec = importlib.util.spec_from_file_location("serdevice_opensmile_lib", path)
+        if spec is None or spec.loader is None:
+            raise RuntimeFailure(f"cannot load openSMILE's binding from {path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _binding = module
+    return _binding
+
+
+def opensmile_version() -> str:
+    """Version of the installed opensmile package, read from its metadata (no import)."""
+    from importlib.metadata import version
+
+    return version("opensmile")
+
+
+def _frame_mode_include(window_s: float, hop_s: float) -> str:
+    return (
+        "frameMode = fixed\n"
+        f"frameSize = {window_s!r}\n"
+        f"frameStep = {hop_s!r}\n"
+        "frameCenterSpecial = left\n"
+    )
+
+
+def _options(root: Path, frame_mode_path: str) -> dict[str, object]:
+    conf = root / "core" / "config"
+    return {
+        "-source": str(_CONF_DIR / "source_ring.conf.inc"),
+        "-sink": str(conf / "shared" / "standard_external_data_output_single.conf.inc"),
+        "-sinkLevel": "func",
+        "-bufferModeRbConf": str(conf / "shared" / "BufferModeRb.conf.inc"),
+        "-bufferModeConf": str(_CONF_DIR / "buffer_ring.conf.inc"),
+        "-frameModeFunctionalsConf": frame_mode_path,
+    }
+
+
+def to_pcm16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] as little-endian int16 bytes (clipped, NaN as 0)."""
+    clean = np.nan_to_num(np.asarray(samples, dtype=np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
+    return (np.clip(clean, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+class StreamingEgemaps:
+    """eGeMAPSv02 functionals over sliding windows of a 16 kHz mono stream.
+
+    ``push`` chunks of any size; each finished window is handed to ``on_row`` (called on the
+    openSMILE thread) or kept for ``drain``. ``close`` ends the input, flushes the last rows and
+    joins the thread; it is idempotent, and the object is a context manager.
+    """
+
+    def __init__(
+        self,
+        *,
+        window_s: float = DEFAULT_WINDOW_S,
+        hop_s: float = DEFAULT_HOP_S,
+        on_row: Callable[[FeatureRow], None] | None = None,
+    ) -> None:
+        if not (0 < hop_s <= window_s <= 60):
+            raise InputError(f"need 0 < hop ({hop_s}) <= window ({window_s}) <= 60 s")
+        self.window_s = window_s
+        self.hop_s = hop_s
+        self.rows_emitted = 0
+        self.samples_pushed = 0
+        self._on_row = on_row
+        self._kept: list[FeatureRow] = []
+        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._closed = False
+        self._smile = self._start_smile()
+        self._thread = threading.Thread(target=self._run, name="opensmile", daemon=True)
+        self._thread.start()
+
+    def _start_smile(self) -> Any:
+        lib = load_binding()
+        smile = lib.OpenSMILE()
+        # openSMILE reads its configuration at initialize(); the small include can go after.
+        fd, frame_mode_path = tempfile.mkstemp(prefix="serdevice-framemode-", suffix=".inc")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(_frame_mode_include(self.window_s, self.hop_s))
+            smile.initialize(
+                str(opensmile_root() / "core" / "config" / "egemaps" / "v02" / "eGeMAPSv02.conf"),
+                _options(opensmile_root(), frame_mode_path),
+                loglevel=0,
+            )
+        finally:
+            os.unlink(frame_mode_path)
+        n = smile.external_sink_get_num_elements(_SINK)
+        if n != N_FEATURES:
+            smile.free()
+            raise RuntimeFailure(f"openSMILE sink gives {n} values, expected {N_FEATURES}")
+        smile.external_sink_set_callback(_SINK, self._receive)
+        return smile
+
+    def _run(self) -> None:
+        try:
+            self._smile.run()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller at close()
+            self._error = exc
+
+    def _receive(self, values: np.ndarray) -> None:
+        t_end = self.window_s + self.rows_emitted * self.hop_s
+        row = FeatureRow(t_end=round(t_end, 6), values=np.array(values, dtype=np.float32))
+        self.rows_emitted += 1
+        if self._on_row is None:
+            with self._lock:
+                self._kept.append(row)
+            return
+        try:
+            self._on_row(row)
+        except BaseException as exc:  # noqa: BLE001 - never let an exception cross into C
+            self._error = exc
+
+    def push(self, chunk: np.ndarray) -> None:
+        """Feed float32 samples (16 kHz mono, any length); blocks only while the ring is full."""
+        if self._closed:
+            raise RuntimeFailure("push() after close()")
+        self._raise_pending()
+        pcm = to_pcm16(chunk)
+        self.samples_pushed += len(pcm) // 2
+        step = _WRITE_SAMPLES * 2
+        for start in range(0, len(pcm), step):
+            piece = pcm[start : start + step]
+            while not self._smile.external_audio_source_write_data(_SOURCE, piece):
+                if not self._thread.is_alive():
+                    self._raise_pending()
+                    raise RuntimeFailure("openSMILE stopped while audio was being written")
+                time.sleep(_FULL_RING_WAIT_S)
+
+    def drain(self) -> list[FeatureRow]:
+        """Rows kept so far (only when no ``on_row`` was given); clears them."""
+        with self._lock:
+            rows, self._kept = self._kept, []
+        return rows
+
+    def close(self) -> None:
+        """End of input: flush the last windows, join the openSMILE thread, free it."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._smile.external_audio_source_set_eoi(_SOURCE)
+        finally:
+            self._thread.join()
+            self._smile.free()
+        self._raise_pending()
+
+    def _raise_pending(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def __enter__(self) -> StreamingEgemaps:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def extract_windows(
+    samples: np.ndarray, *, window_s: float = DEFAULT_WINDOW_S, hop_s: float = DEFAULT_HOP_S
+) -> list[FeatureRow]:
+    """All window rows of a whole 16 kHz mono signal, through the streaming extractor."""
+    with StreamingEgemaps(window_s=window_s, hop_s=hop_s) as stream:
+        stream.push(samples)
+    return stream.drain()

@@ -1,0 +1,143 @@
+"""Streaming eGeMAPS: agreement with batch, chunk-size invariance, timing, bounds, threads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from serdevice.device.audio import read_audio
+from serdevice.device.contracts import FEATURE_NAMES, N_FEATURES, SAMPLE_RATE
+from serdevice.device.features import StreamingEgemaps, extract_windows
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory) -> np.ndarray:
+    """About 7 s of espeak-ng speech at 16 kHz (synthetic, but real speech structure)."""
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    text = "The quick brown fox jumps over the lazy dog. She sells sea shells by the sea shore."
+    subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-w", str(path), text], check=True)
+    return read_audio(path).samples
+
+
+def stream_in_chunks(signal: np.ndarray, sizes) -> np.ndarray:
+    with StreamingEgemaps() as stream:
+        start = 0
+        for size in sizes:
+            if start >= len(signal):
+                break
+            stream.push(signal[start : start + size])
+            start += size
+        stream.push(signal[start:])
+    return np.stack([row.values for row in stream.drain()])
+
+
+def test_feature_names_are_opensmiles_own():
+    import opensmile
+
+    smile = opensmile.Smile(opensmile.FeatureSet.eGeMAPSv02, opensmile.FeatureLevel.Functionals)
+    assert list(FEATURE_NAMES) == smile.feature_names
+    assert N_FEATURES == 88
+
+
+def test_streaming_rows_match_batch_window_rows(speech, tmp_path):
+    from serdevice.train.features_batch import extract_table
+
+    sf.write(tmp_path / "s.wav", speech, SAMPLE_RATE)
+    batch = extract_table([tmp_path / "s.wav"], level="window", progress=False)
+    rows = extract_windows(speech)
+    assert len(rows) == len(batch) >= 8
+    streamed = np.stack([r.values for r in rows])
+    offline = batch[list(FEATURE_NAMES)].to_numpy()
+    rel = np.abs(streamed - offline) / (np.abs(offline) + 1e-6)
+    assert np.median(rel) <= 0.02
+    np.testing.assert_allclose([r.t_end for r in rows], batch["end_s"].to_numpy())
+
+
+def test_rows_do_not_depend_on_chunk_size(speech):
+    short = speech[: int(3.2 * SAMPLE_RATE)]  # chunk size 1 is slow in Python: keep it short
+    reference = stream_in_chunks(short, [len(short)])
+    assert reference.shape == (3, N_FEATURES)
+    for size in (1, 160, 1600, 16000):
+        np.testing.assert_array_equal(stream_in_chunks(short, [size] * len(short)), reference)
+    rng = np.random.default_rng(7)
+    random_sizes = rng.integers(0, 5000, size=len(short)).tolist()
+    np.testing.assert_array_equal(stream_in_chunks(short, random_sizes), reference)
+
+
+def test_t_end_is_the_window_end_on_the_audio_clock(speech):
+    rows = extract_windows(speech, window_s=2.0, hop_s=0.5)
+    assert [r.t_end for r in rows[:4]] == [2.0, 2.5, 3.0, 3.5]
+    rows = extract_windows(speech, window_s=1.0, hop_s=0.25)
+    assert [r.t_end for r in rows[:3]] == [1.0, 1.25, 1.5]
+    assert rows[-1].t_end <= len(speech) / SAMPLE_RATE
+
+
+def test_rows_are_finite_float32(speech):
+    rows = extract_windows(speech)
+    values = np.stack([r.values for r in rows])
+    assert values.dtype == np.float32 and np.isfinite(values).all()
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.3, 1.9])
+def test_input_shorter_than_a_window_gives_no_rows_and_no_error(seconds):
+    signal = np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
+    assert extract_windows(signal) == []
+
+
+def test_callback_receives_rows_on_the_opensmile_thread(speech):
+    seen: list[tuple[float, str]] = []
+    with StreamingEgemaps(on_row=lambda r: seen.append((r.t_end, threading.current_thread().name))):
+        pass
+    assert seen == []
+    with StreamingEgemaps(
+        on_row=lambda r: seen.append((r.t_end, threading.current_thread().name))
+    ) as s:
+        s.push(speech)
+    assert len(seen) == s.rows_emitted > 0
+    assert {name for _, name in seen} == {"opensmile"}
+
+
+def test_close_mid_stream_leaves_no_thread_and_is_idempotent(speech):
+    before = set(threading.enumerate())
+    stream = StreamingEgemaps()
+    stream.push(speech[:SAMPLE_RATE])
+    stream.close()
+    stream.close()
+    assert set(threading.enumerate()) == before
+
+
+def test_ten_minutes_of_streamed_audio_keep_rss_flat():
+    code = textwrap.dedent(
+        """
+        import resource, numpy as np
+        from serdevice.device.features import StreamingEgemaps
+
+        def rss_mb():
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+
+        rng = np.random.default_rng(0)
+        t = np.arange(16000) / 16000
+        second = (0.3 * np.sin(2 * np.pi * 180 * t * (1 + 0.05 * np.sin(6 * t)))
+                  + 0.02 * rng.standard_normal(16000)).astype(np.float32)
+        marks = []
+        with StreamingEgemaps(on_row=lambda row: None) as stream:
+            for s in range(600):
+                stream.push(second)
+                if s in (60, 599):
+                    marks.append(rss_mb())
+        print(marks[0], marks[1], stream.rows_emitted)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    early, late, rows = map(float, out.stdout.split())
+    assert rows >= 1190
+    assert late - early < 5.0, f"RSS grew from {early:.1f} to {late:.1f} MB over 9 minutes"
