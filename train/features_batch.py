@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -30,6 +29,8 @@ from serdevice.device.contracts import (
     InputError,
 )
 from serdevice.device.features import opensmile_version
+
+from .progress import progress_bar
 
 LEVELS = ("clip", "window")
 META_COLUMNS = ("file", "start_s", "end_s")
@@ -152,7 +153,7 @@ def extract(
     spec = ExtractionSpec(level=level, window_s=window_s, hop_s=hop_s)
     tasks = [(Path(p), spec, cache_dir) for p in paths]
     results: list[tuple[np.ndarray, bool]] = []
-    bar = _progress(len(tasks), enabled=progress)
+    bar = progress_bar(len(tasks), desc="eGeMAPS", unit="file", enabled=progress)
     if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for result in pool.map(_extract_cached, tasks, chunksize=4):
@@ -177,24 +178,6 @@ def extract(
 def extract_table(paths: Sequence[Path], **kwargs: Any) -> Any:
     """``extract(...).table``: a DataFrame with file, start_s, end_s and the 88 features."""
     return extract(paths, **kwargs).table
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress(total: int, *, enabled: bool) -> Any:
-    if not enabled or total < 2:
-        return _NoBar()
-    try:
-        from tqdm import tqdm
-    except ModuleNotFoundError:
-        return _NoBar()
-    return tqdm(total=total, unit="file", desc="eGeMAPS", file=sys.stderr, leave=False)
 
 
 def audio_files_under(folder: Path) -> list[Path]:
