@@ -1,0 +1,82 @@
+"""The seed's loss terms against hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from serdevice.train import losses
+
+
+@pytest.mark.parametrize(
+    ("epoch", "total", "expected"),
+    [(1, 50, 0.0), (2, 50, 0.04), (4, 50, 0.12), (7, 50, 0.24), (8, 50, 0.25), (13, 50, 0.25),
+     (14, 50, 0.02), (1, 40, 0.0), (6, 40, 0.25), (11, 40, 0.0), (12, 40, 0.05)],
+)  # fmt: skip
+def test_cyclical_beta(epoch, total, expected):
+    # T/M = 12.5 (or 10); tau = mod(e-1, T/M)/(T/M); beta = 0.25 tau / 0.5 up to R = 0.5
+    assert losses.cyclical_beta(epoch, total) == pytest.approx(expected)
+
+
+def test_kl_of_a_standard_normal_is_zero_and_positive_otherwise():
+    mean, log_var = torch.zeros(5, 2), torch.zeros(5, 2)
+    assert losses.kl_standard_normal(mean, log_var).item() == pytest.approx(0.0)
+    # one sample, mean (1, 0), unit variance: KL = 0.5 * 1^2 = 0.5
+    assert losses.kl_standard_normal(
+        torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2)
+    ).item() == pytest.approx(0.5)
+
+
+def test_reconstruction_is_mean_squared_error():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert losses.reconstruction(x, x + 2).item() == pytest.approx(4.0)
+
+
+def test_metric_loss_is_zero_with_slope_one_when_latent_follows_the_label():
+    label = torch.tensor([3.0, 1.0, 4.5, 2.0])
+    z = torch.stack([label, torch.tensor([9.0, -1.0, 0.3, 5.0])], dim=1)  # 2nd coordinate free
+    residual, slope, p = losses.metric_terms(z, label)
+    assert p.item() == pytest.approx(1.0)
+    assert residual.item() == pytest.approx(0.0, abs=1e-7)
+    assert losses.metric_loss(z, label).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_metric_slope_for_a_known_scaling():
+    label = torch.tensor([1.0, 2.0, 4.0, 5.0])
+    z = torch.stack([2.0 * label + 7.0, torch.zeros(4)], dim=1)  # offset cancels in differences
+    residual, slope, p = losses.metric_terms(z, label)
+    assert p.item() == pytest.approx(2.0)
+    assert residual.item() == pytest.approx(0.0, abs=1e-6)
+    assert slope.item() == pytest.approx(1.0)
+    # hand-computed: l_d = (1, 2, 1), z_d = (1, 3, 1): p = (1+6+1)/(1+4+1) = 4/3
+    z = torch.stack([torch.tensor([0.0, 1.0, 4.0, 5.0]), torch.zeros(4)], dim=1)
+    residual, slope, p = losses.metric_terms(z, label)
+    assert p.item() == pytest.approx(4 / 3)
+    expected = ((1 - 4 / 3) ** 2 + (3 - 8 / 3) ** 2 + (1 - 4 / 3) ** 2) / 3
+    assert residual.item() == pytest.approx(expected)
+    assert slope.item() == pytest.approx(1 / 3)
+
+
+def test_metric_loss_ignores_unlabelled_rows_and_degenerate_batches():
+    z = torch.tensor([[0.0, 0.0], [1.0, 0.0], [50.0, 0.0]])
+    label = torch.tensor([1.0, 2.0, float("nan")])
+    assert losses.metric_terms(z, label)[2].item() == pytest.approx(1.0)
+    assert losses.metric_loss(z, torch.full((3,), 3.0)).item() == 0.0
+
+
+def test_cluster_loss_falls_when_clusters_tighten():
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    centres = torch.tensor([[0.0, 0.0], [0.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 3.0], [0.0, 3.0]])
+    spread = torch.tensor([[1.0, 0.0], [-1.0, 0.0]] * 3)
+    loose = losses.cluster_loss(centres + spread, labels)
+    tight = losses.cluster_loss(centres + 0.1 * spread, labels)
+    assert tight < loose
+    # hand-computed: intra = 6 * 1; inter = 4 + 3 + 5 = 12
+    assert loose.item() == pytest.approx(0.5)
+
+
+def test_cluster_loss_guards():
+    z = torch.randn(4, 2)
+    assert losses.cluster_loss(z, torch.tensor([1, 1, -1, -1])).item() == 0.0  # one class
+    same = torch.zeros(4, 2)
+    assert losses.cluster_loss(same, torch.tensor([0, 0, 1, 1])).item() == 0.0  # inter = 0

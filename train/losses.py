@@ -1,0 +1,82 @@
+"""The seed's loss terms as plain functions of tensors (eqs. 1-10)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def reconstruction(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """Eq. 1: E||x - g(f(x_n))||^2, as the mean squared error over samples and features.
+
+    The mean (rather than the sum over 88 features) keeps it on the same scale as the KL,
+    cluster and metric terms, which the seed adds with unit weights.
+    """
+    return torch.mean((x - x_hat) ** 2)
+
+
+def kl_standard_normal(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """Eq. 2's D_KL(q(z|x) || N(0, I)), summed over latent dimensions, averaged over samples."""
+    return torch.mean(-0.5 * torch.sum(1 + log_var - mean**2 - torch.exp(log_var), dim=1))
+
+
+def cyclical_beta(epoch: int, total_epochs: int, *, cycles: int = 4, ratio: float = 0.5) -> float:
+    """Eq. 3's beta_e: tau = mod(e-1, T/M)/(T/M); 0.25*tau/R for tau <= R, else 0.25 (e from 1).
+
+    >>> [round(cyclical_beta(e, 40), 3) for e in (1, 3, 6, 7, 11, 12)]
+    [0.0, 0.1, 0.25, 0.25, 0.0, 0.05]
+    """
+    period = total_epochs / cycles
+    tau = ((epoch - 1) % period) / period
+    return 0.25 * tau / ratio if tau <= ratio else 0.25
+
+
+def cluster_loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Eq. 5: D_intra / D_inter over the classes present (label < 0 = unlabelled, ignored).
+
+    D_intra sums each sample's Euclidean distance to its class centroid; D_inter sums the
+    distances between every pair of centroids. Fewer than two classes, or coinciding
+    centroids, give 0 (no signal rather than a division by zero).
+    """
+    classes = [c for c in torch.unique(labels).tolist() if c >= 0]
+    if len(classes) < 2:
+        return z.new_zeros(())
+    centroids = torch.stack([z[labels == c].mean(dim=0) for c in classes])
+    intra = sum(torch.linalg.norm(z[labels == c] - centroids[i], dim=1).sum()
+                for i, c in enumerate(classes))  # fmt: skip
+    inter = torch.pdist(centroids).sum()
+    if inter < 1e-8:
+        return z.new_zeros(())
+    return intra / inter
+
+
+def metric_terms(
+    z: torch.Tensor, label: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Eqs. 7-10 on a batch: (L_res, L_sl, p).
+
+    Pairs: the batch sorted by the continuous label, each sample with the next one (the seed's
+    l_i, l_{i+1}). l_d = label difference, z_d = difference of the FIRST latent coordinate (the
+    coordinate this loss makes the emotion axis; the second stays free for reconstruction).
+    p = (l_d^T l_d)^-1 l_d^T z_d is the least-squares slope through the origin; L_res = mean
+    (z_d - p l_d)^2; L_sl = |p - 1| (eq. 10: for z_hat_d = p l_d the slope ratio is p). Rows with a
+    NaN label (unlabelled) are left out.
+    """
+    keep = ~torch.isnan(label)
+    if int(keep.sum()) < 2:
+        zero = z.new_zeros(())
+        return zero, zero, zero
+    order = torch.argsort(label[keep])
+    l_sorted, z_sorted = label[keep][order], z[keep][order, 0]
+    l_d, z_d = l_sorted[1:] - l_sorted[:-1], z_sorted[1:] - z_sorted[:-1]
+    denominator = torch.dot(l_d, l_d)
+    if denominator < 1e-12:
+        zero = z.new_zeros(())
+        return zero, zero, zero
+    p = torch.dot(l_d, z_d) / denominator
+    return torch.mean((z_d - p * l_d) ** 2), torch.abs(p - 1), p
+
+
+def metric_loss(z: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    """L_met = L_res + L_sl (eq. 7)."""
+    residual, slope, _ = metric_terms(z, label)
+    return residual + slope

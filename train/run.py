@@ -1,0 +1,134 @@
+"""A training run folder: the contract between ``serdevice train`` and ``serdevice export``.
+
+RUN/config.json, metrics.json, encoder.pt (a state dict of tensors; loads with
+weights_only=True), norm.json, heads.json, train_features.npy (standardized rows after outlier
+removal), train_labels.npz (class index, activation, valence), history.json, loss.png.
+No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from serdevice.device.contracts import FEATURE_NAMES, InputError
+
+from .heads import Heads
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainedRun:
+    """Everything export needs from a run, loaded and checked."""
+
+    path: Path
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    encoder: Any  # serdevice.train.models.Encoder, in eval mode
+    norm_mean: np.ndarray
+    norm_std: np.ndarray
+    heads: Heads
+    train_features: np.ndarray  # standardized, float32 (n, 88)
+    train_classes: np.ndarray  # int, -1 = other
+    train_activation: np.ndarray
+
+
+def write_json(path: Path, data: object) -> None:
+    """Pretty JSON, written atomically."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def write_run(
+    out: Path,
+    *,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    encoder_state: dict[str, Any],
+    norm_mean: np.ndarray,
+    norm_std: np.ndarray,
+    heads: Heads,
+    train_features: np.ndarray,
+    train_classes: np.ndarray,
+    train_activation: np.ndarray,
+    train_valence: np.ndarray,
+    history: list[dict[str, float]],
+) -> None:
+    """Write every file of a run folder."""
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "config.json", config)
+    write_json(out / "metrics.json", metrics)
+    write_json(out / "norm.json", {"feature_names": list(FEATURE_NAMES),
+                                   "mean": [float(v) for v in norm_mean],
+                                   "std": [float(v) for v in norm_std]})  # fmt: skip
+    write_json(out / "heads.json", heads.to_json())
+    write_json(out / "history.json", history)
+    torch.save({k: v.detach().cpu() for k, v in encoder_state.items()}, out / "encoder.pt")
+    np.save(out / "train_features.npy", np.asarray(train_features, np.float32), allow_pickle=False)
+    np.savez(out / "train_labels.npz", classes=np.asarray(train_classes, np.int64),
+             activation=np.asarray(train_activation, np.float64),
+             valence=np.asarray(train_valence, np.float64))  # fmt: skip
+    plot_history(history, out / "loss.png", title=str(config.get("method")))
+
+
+def plot_history(history: list[dict[str, float]], path: Path, *, title: str) -> None:
+    """Loss terms per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for key in [k for k in history[0] if k != "epoch"] if history else []:
+        ax.plot([h["epoch"] for h in history], [h[key] for h in history], label=key)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(f"{title}: loss terms")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise InputError(f"{path.parent}: not a training run (missing {path.name})")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: invalid JSON ({exc.msg})") from None
+
+
+def load_run(path: str | Path) -> TrainedRun:
+    """Read a run folder back (InputError naming what is missing or malformed)."""
+    import torch
+
+    from .models import build_encoder
+
+    run = Path(path)
+    if not run.is_dir():
+        raise InputError(f"{run}: no such run folder")
+    config = _read_json(run / "config.json")
+    norm = _read_json(run / "norm.json")
+    if list(norm.get("feature_names", [])) != list(FEATURE_NAMES):
+        raise InputError(f"{run}/norm.json: feature names differ from eGeMAPSv02's 88")
+    encoder = build_encoder(config["method"], int(config["hidden"]))
+    if not (run / "encoder.pt").is_file():
+        raise InputError(f"{run}: not a training run (missing encoder.pt)")
+    state = torch.load(run / "encoder.pt", weights_only=True, map_location="cpu")
+    encoder.load_state_dict(state)
+    encoder.eval()
+    labels = np.load(run / "train_labels.npz", allow_pickle=False)
+    return TrainedRun(
+        path=run, config=config, metrics=_read_json(run / "metrics.json"), encoder=encoder,
+        norm_mean=np.asarray(norm["mean"], np.float64), norm_std=np.asarray(norm["std"], np.float64),
+        heads=Heads.from_json(_read_json(run / "heads.json")),
+        train_features=np.load(run / "train_features.npy", allow_pickle=False),
+        train_classes=labels["classes"], train_activation=labels["activation"],
+    )  # fmt: skip

@@ -1,0 +1,102 @@
+"""One training run end to end: corpus -> features -> preprocessing -> fit -> heads -> run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from serdevice.device import __version__
+from serdevice.device.contracts import FEATURE_SET, InputError
+
+from .dataset import FOUR_CLASSES, load_features
+from .heads import fit_heads
+from .models import head_params, inference_params
+from .preprocess import standardize_and_drop
+from .run import write_run
+from .training import TrainConfig, encode, fit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainRequest:
+    """What ``serdevice train`` was asked to do."""
+
+    method: str
+    specs: tuple[str, ...]
+    out: Path
+    epochs: int = 50
+    batch: int = 64
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "cpu"
+    level: str = "clip"
+    hidden: int = 4
+    noise: float = 0.1
+    jobs: int = 2
+    cache_dir: Path | None = None
+    window_s: float = 2.0
+    hop_s: float = 0.5
+    created: str = ""
+
+
+def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]:
+    """Train and write the run folder; returns the metrics written to metrics.json."""
+    import torch
+    from scipy.stats import spearmanr
+    from sklearn.metrics import balanced_accuracy_score
+
+    from serdevice.device.features import opensmile_version
+
+    torch.set_num_threads(1)  # tiny nets: threads cost more than they give, and break determinism
+    data = load_features(request.specs, level=request.level, window_s=request.window_s,
+                         hop_s=request.hop_s, jobs=request.jobs, cache_dir=request.cache_dir,
+                         progress=progress)  # fmt: skip
+    scaler, z_rows, keep = standardize_and_drop(data.x)
+    data = data.subset(keep)
+    classes = data.class_index
+    if len(set(classes[classes >= 0].tolist())) < 2:
+        raise InputError(f"{', '.join(request.specs)}: need at least two of "
+                         f"{', '.join(FOUR_CLASSES)} to train the classifier head")  # fmt: skip
+    config = TrainConfig(method=request.method, hidden=request.hidden, epochs=request.epochs,
+                         batch=request.batch, lr=request.lr, seed=request.seed,
+                         noise=request.noise, device=request.device)  # fmt: skip
+    result = fit(z_rows, config=config, classes=classes, activation=data.activation,
+                 valence=data.valence, progress=progress)  # fmt: skip
+    model = result.model.cpu()
+    latent = encode(model, z_rows)
+    heads = fit_heads(latent, data.label, data.activation, FOUR_CLASSES)
+    labelled = classes >= 0
+    metrics = {
+        "n_train": int(len(data)),
+        "n_outliers_dropped": int((~keep).sum()),
+        "train_balanced_accuracy": float(balanced_accuracy_score(
+            data.label[labelled], heads.predict(latent[labelled]))),
+        "train_activation_spearman": float(spearmanr(heads.activation(latent), data.activation)[0]),
+        "final_loss": result.history[-1] if result.history else {},
+    }  # fmt: skip
+    params = {
+        "encoder": inference_params(request.hidden),
+        "svc_head": head_params(len(FOUR_CLASSES)),
+        "activation_head": head_params(1),
+    }
+    params["encoder_plus_head"] = params["encoder"] + params["svc_head"]
+    corpora = sorted({str(c) for c in data.corpus})
+    write_run(
+        request.out,
+        config={
+            "method": request.method, "hidden": request.hidden, "latent_dim": 2,
+            "epochs": request.epochs, "batch": request.batch, "lr": request.lr,
+            "seed": request.seed, "level": request.level, "window_s": request.window_s,
+            "hop_s": request.hop_s, "noise": request.noise, "device": request.device,
+            "data": list(request.specs), "corpora": corpora, "labels": list(FOUR_CLASSES),
+            "feature_set": FEATURE_SET, "opensmile_version": opensmile_version(),
+            "serdevice_version": __version__, "created": request.created, "params": params,
+            "n_train": int(len(data)), "n_outliers_dropped": int((~keep).sum()),
+        },  # fmt: skip
+        metrics=metrics,
+        encoder_state=model.encoder.state_dict(),
+        norm_mean=scaler.mean_, norm_std=scaler.std_, heads=heads,
+        train_features=z_rows, train_classes=classes, train_activation=data.activation,
+        train_valence=data.valence, history=result.history,
+    )  # fmt: skip
+    return metrics
