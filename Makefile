@@ -58,5 +58,9 @@ test: setup lint
 bench: setup
 	$(BIN)/python -m pytest benchmarks -q
 
+# Regenerate device/models/ from scratch: synthetic corpus -> train -> int8 export (deterministic).
+model: setup
+	$(BIN)/python -m serdevice.export.bundle
+
 clean:
 	rm -rf out runs reports cache .pytest_cache .mypy_cache .ruff_cache .benchmarks

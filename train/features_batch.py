@@ -9,6 +9,7 @@ file's content hash, the opensmile version, the level, window and hop.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import tempfile
 import warnings
@@ -155,7 +156,10 @@ def extract(
     results: list[tuple[np.ndarray, bool]] = []
     bar = progress_bar(len(tasks), desc="eGeMAPS", unit="file", enabled=progress)
     if jobs > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # forkserver: the caller may have imported multithreaded libraries (torch, jax) that a
+        # plain fork() copies in a locked state.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for result in pool.map(_extract_cached, tasks, chunksize=4):
                 results.append(result)
                 bar.update(1)

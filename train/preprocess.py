@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 OUTLIER_Z = 10.0
+# Deployable models clip z-scores to this range before the int8 graph (see train/trainer.py).
+INPUT_CLIP = 4.0
 
 
 class Standardizer:

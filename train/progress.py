@@ -25,4 +25,5 @@ def progress_bar(total: int, *, desc: str, unit: str, enabled: bool = True) -> A
         from tqdm import tqdm
     except ModuleNotFoundError:
         return _Silent()
-    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, leave=False)
+    # disable=None: no bar when stderr is not a terminal (logs, CI), only the caller's own lines.
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, disable=None)

@@ -1,0 +1,43 @@
+"""The bundled models: what `serdevice model info` promises, and what the issue accepts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from serdevice.device.model import MODELS_DIR, Model
+
+BUNDLED = ("dae_metric_act", "dae_metric_val", "vae_cluster")
+
+
+def test_model_info_json_of_the_headline_model(cli):
+    result = cli("model", "info", "dae_metric_act", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["params"]["encoder_plus_head"] < 400
+    assert info["size_bytes"] <= 8 * 1024
+    assert info["labels"] == ["neutral", "sad", "happy", "angry"]
+    assert info["quantization"] == "int8"
+    assert info["backend"] == "ai_edge_litert"
+    data = (MODELS_DIR / "dae_metric_act.tflite").read_bytes()
+    assert info["tflite_sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_bundled_model_loads_and_records_its_parity(name):
+    model = Model.load(f"{name}.tflite")
+    parity = model.sidecar.metrics["parity"]
+    assert parity["n_held_out"] > 1000
+    # Measured at export: balanced accuracy of int8 within 0.5 points of float for every model.
+    assert parity["balanced_accuracy_points_diff"] <= 0.5
+    assert parity["argmax_agreement"] >= 0.95
+    assert model.sidecar.training["level"] == "window"
+    assert model.sidecar.input_clip == 4.0
+
+
+def test_model_list_names_the_bundled_models(cli):
+    result = cli("model", "list")
+    assert result.returncode == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == list(BUNDLED)

@@ -1,0 +1,152 @@
+"""``serdevice evaluate``: the seed's protocol, its tables and plots."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from serdevice.device.contracts import InputError
+
+DEFAULT_TARGETS = ("de", "fr", "da", "ur", "el")
+
+
+def default_corpus(quick: bool, jobs: int) -> Path:
+    """The synthetic corpus under ./cache, generated on first use."""
+    from serdevice.train.corpora.generate import generate
+
+    folder = Path("cache") / ("synth-quick" if quick else "synth-default")
+    if not (folder / "manifest.csv").is_file():
+        click.echo(f"generating the synthetic corpus into {folder} (once) ...", err=True)
+        generate(folder, quick=quick, jobs=jobs)
+    return folder
+
+
+def display_name(spec: str) -> str:
+    """'synth:/x/y?language=de' -> 'synth[de]'; 'emodb:/data' -> 'emodb'."""
+    from serdevice.train.corpora import parse_spec
+
+    parsed = parse_spec(spec)
+    suffix = ",".join(("!" if neg else "") + "+".join(v) for _, v, neg in parsed.filters)
+    return f"{parsed.name}[{suffix}]" if suffix else parsed.name
+
+
+@click.command()
+@click.option(
+    "--train",
+    "train_spec",
+    default=None,
+    help="Training corpus spec [default: the synthetic corpus's English part].",
+)
+@click.option(
+    "--transfer",
+    "transfer_specs",
+    default=None,
+    help="Comma-separated target specs [default: each other synthetic language].",
+)
+@click.option(
+    "--methods",
+    default="all",
+    show_default=True,
+    help="Comma-separated methods, or 'all' (the six encoders and svc-egemaps).",
+)
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
+@click.option(
+    "--unlabeled-fraction", type=click.FloatRange(0.01, 0.9), default=0.2, show_default=True
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, 10000),
+    default=None,
+    help="Training epochs [default: 50, or 5 with --quick].",
+)
+@click.option("--batch", type=click.IntRange(1, 100000), default=64, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--level",
+    type=click.Choice(["clip", "window", "both"]),
+    default="both",
+    show_default=True,
+    help="Features per utterance (clip, the seed's) or per device window, or both.",
+)
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="A tiny corpus and few epochs: the whole protocol in about a minute.",
+)
+@click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def evaluate(
+    train_spec: str | None,
+    transfer_specs: str | None,
+    methods: str,
+    folds: int,
+    unlabeled_fraction: float,
+    epochs: int | None,
+    batch: int,
+    lr: float,
+    seed: int,
+    level: str,
+    quick: bool,
+    jobs: int,
+    cache_dir: Path | None,
+    out: Path,
+) -> None:
+    """Run the seed's evaluation protocol; write results.json, report.md and plots to OUT."""
+    import torch
+
+    from serdevice.train.dataset import load_features
+    from serdevice.train.models import METHODS
+    from serdevice.train.protocol import Corpus, Protocol, Results
+    from serdevice.train.report import write_outputs
+
+    torch.set_num_threads(1)
+    started = time.time()
+    chosen = METHODS if methods == "all" else tuple(m.strip() for m in methods.split(","))
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown:
+        raise InputError(
+            f"unknown method(s) {', '.join(unknown)}: choose from {', '.join(METHODS)}"
+        )
+    synthetic = train_spec is None or transfer_specs is None
+    if synthetic:
+        folder = default_corpus(quick, jobs).resolve()
+    train_spec = train_spec or f"synth:{folder}?language=en"
+    targets = ([s.strip() for s in transfer_specs.split(",") if s.strip()] if transfer_specs
+               else [f"synth:{folder}?language={lang}" for lang in DEFAULT_TARGETS])  # fmt: skip
+    levels = ("clip", "window") if level == "both" else (level,)
+    protocol = Protocol(
+        methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,
+        epochs=epochs or (5 if quick else 50), batch=batch, lr=lr, seed=seed,
+        on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),
+    )  # fmt: skip
+    results = Results()
+    sizes: dict[str, int] = {}
+    for lvl in levels:
+        click.echo(f"features ({lvl} level) ...", err=True)
+        source, *corpora = [
+            Corpus(name=display_name(spec),
+                   data=load_features([spec], level=lvl, jobs=jobs, cache_dir=cache_dir))
+            for spec in [train_spec, *targets]
+        ]  # fmt: skip
+        if lvl == "clip" or not sizes:
+            sizes = {c.name: len(c.data) for c in [source, *corpora]}
+        protocol.run(lvl, source, corpora, results)
+    meta = {
+        "command": "serdevice " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": time.time() - started, "cpus": os.cpu_count(), "synthetic": synthetic,
+        "source": display_name(train_spec), "targets": [display_name(t) for t in targets],
+        "sizes": sizes, "methods": list(chosen), "folds": folds, "epochs": protocol.epochs,
+        "batch": batch, "lr": lr, "seed": seed, "unlabeled_fraction": unlabeled_fraction,
+        "levels": list(levels), "train_spec": train_spec, "transfer_specs": targets,
+    }  # fmt: skip
+    write_outputs(out, results, meta)
+    click.echo(f"report: {out / 'report.md'} ({time.time() - started:.0f} s)", err=True)
