@@ -36,11 +36,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[device,train,export,dev]'
 	@touch $@
 
+# The recognizer on the bundled model and the bundled sample (SYNTHETIC espeak-ng speech),
+# as fast as the machine goes; for a microphone: .venv/bin/serdevice listen --model dae_metric_act.tflite
 run: setup
-	$(BIN)/serdevice features extract $(SAMPLE) --level window --out out/sample_features.csv
-	@$(BIN)/python -c "import csv; r=list(csv.DictReader(open('out/sample_features.csv'))); \
-	print(f'{len(r)} windows x {len(r[0])-3} eGeMAPS features from $(SAMPLE) (synthetic speech)'); \
-	print('loudness_sma3_amean per window:', ' '.join(f\"{float(x['loudness_sma3_amean']):.2f}\" for x in r))"
+	@echo "serdevice listen on $(SAMPLE) -- synthetic speech (espeak-ng): neutral, angry, sad"
+	$(BIN)/serdevice listen --model dae_metric_act.tflite --source $(SAMPLE) --format text --fast
 
 lint: setup
 	$(BIN)/ruff check device train export tests benchmarks

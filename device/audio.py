@@ -61,8 +61,8 @@ def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.nd
     return np.asarray(soxr.resample(samples, rate, target), dtype=np.float32)
 
 
-def read_audio(path: str | Path) -> AudioClip:
-    """Read a WAV/FLAC/OGG file of any rate, channels and sample format as 16 kHz mono float32."""
+def check_audio_file(path: str | Path) -> Path:
+    """The path, if it names a non-empty file soundfile can open; else a one-line InputError."""
     import soundfile
 
     file = Path(path)
@@ -72,6 +72,21 @@ def read_audio(path: str | Path) -> AudioClip:
         raise InputError(f"{file}: is a directory, not an audio file")
     if file.stat().st_size == 0:
         raise InputError(f"{file}: empty file")
+    try:
+        frames = soundfile.info(str(file)).frames
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{file}: not a readable audio file ({reason})") from None
+    if frames == 0:
+        raise InputError(f"{file}: audio file holds no samples")
+    return file
+
+
+def read_audio(path: str | Path) -> AudioClip:
+    """Read a WAV/FLAC/OGG file of any rate, channels and sample format as 16 kHz mono float32."""
+    import soundfile
+
+    file = check_audio_file(path)
     try:
         data, rate = soundfile.read(str(file), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:

@@ -25,6 +25,7 @@ from .contracts import (
     DEFAULT_HOP_S,
     DEFAULT_WINDOW_S,
     N_FEATURES,
+    SAMPLE_RATE,
     FeatureRow,
     InputError,
     RuntimeFailure,
@@ -71,6 +72,8 @@ def opensmile_version() -> str:
 
 
 def _frame_mode_include(window_s: float, hop_s: float) -> str:
+    if window_s == 0:  # one row over the whole input, at end of input
+        return "frameMode = full\nframeSize = 0\nframeStep = 0\nframeCenterSpecial = left\n"
     return (
         "frameMode = fixed\n"
         f"frameSize = {window_s!r}\n"
@@ -112,7 +115,7 @@ class StreamingEgemaps:
         hop_s: float = DEFAULT_HOP_S,
         on_row: Callable[[FeatureRow], None] | None = None,
     ) -> None:
-        if not (0 < hop_s <= window_s <= 60):
+        if not (0 < hop_s <= window_s <= 60 or window_s == hop_s == 0):
             raise InputError(f"need 0 < hop ({hop_s}) <= window ({window_s}) <= 60 s")
         self.window_s = window_s
         self.hop_s = hop_s
@@ -156,7 +159,10 @@ class StreamingEgemaps:
             self._error = exc
 
     def _receive(self, values: np.ndarray) -> None:
-        t_end = self.window_s + self.rows_emitted * self.hop_s
+        if self.window_s == 0:
+            t_end = self.samples_pushed / SAMPLE_RATE
+        else:
+            t_end = self.window_s + self.rows_emitted * self.hop_s
         row = FeatureRow(t_end=round(t_end, 6), values=np.array(values, dtype=np.float32))
         self.rows_emitted += 1
         if self._on_row is None:
@@ -221,3 +227,13 @@ def extract_windows(
     with StreamingEgemaps(window_s=window_s, hop_s=hop_s) as stream:
         stream.push(samples)
     return stream.drain()
+
+
+def extract_whole(samples: np.ndarray) -> FeatureRow | None:
+    """One row over a whole (short) signal, as at clip level; None if openSMILE gives none."""
+    with StreamingEgemaps(window_s=0, hop_s=0) as stream:
+        stream.push(samples)
+    rows = stream.drain()
+    if not rows or not np.isfinite(rows[0].values).all():
+        return None
+    return rows[0]

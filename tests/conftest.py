@@ -19,17 +19,20 @@ def run_cli(
     env: dict[str, str] | None = None,
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``serdevice ARGS`` in a fresh interpreter and capture its text output."""
+    """Run ``serdevice ARGS`` in a fresh interpreter; stdin is bytes, stdout/stderr text."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "serdevice.device.cli", *args],
-        input=input.decode("latin-1") if input is not None else None,
+        input=input if input is not None else b"",
         capture_output=True,
-        text=True,
         cwd=cwd,
         env=full_env,
         timeout=timeout,
     )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(errors="replace"),
+        done.stderr.decode(errors="replace"),
+    )  # fmt: skip
 
 
 @pytest.fixture

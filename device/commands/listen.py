@@ -1,0 +1,201 @@
+"""``serdevice listen``: the streaming recognizer, microphone (or file, or stdin) in, events out."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..contracts import InputError
+
+SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (with --rate)."
+
+
+def open_model(name: str) -> Any:
+    """Load and verify a model (one-line error on any problem)."""
+    from ..model import Model
+
+    return Model.load(name)
+
+
+def make_normalizer(model: Any, calibration: Path | None) -> Any:
+    """The sidecar's statistics, or a wearer's calibration file tied to this model."""
+    from ..normalize import Normalizer
+
+    if calibration is None:
+        return Normalizer(model.sidecar.norm_mean, model.sidecar.norm_std, model.sidecar.input_clip)
+    try:
+        from ..calibration import load_calibration  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        raise InputError("--calibration is not available in this version yet") from None
+    calib = load_calibration(calibration, model)
+    return Normalizer(calib.mean, calib.std, model.sidecar.input_clip)
+
+
+def make_source(
+    source: str, *, device: str | None, fast: bool, rate: int | None, channels: int
+) -> Any:
+    """mic / FILE / - -> an AudioSource."""
+    from ..sources import FileSource, MicSource, StdinSource
+
+    if source == "-":
+        if rate is None:
+            raise InputError("--source - (raw PCM on stdin) needs --rate")
+        return StdinSource(rate=rate, channels=channels)
+    if source == "mic":
+        return MicSource(device)
+    return FileSource(Path(source), realtime=not fast)
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model_name",
+    default="dae_metric_act",
+    show_default=True,
+    help="A .tflite path (its .json beside it) or a bundled model name.",
+)
+@click.option("--source", default="mic", show_default=True, help=SOURCE_HELP)
+@click.option(
+    "--device",
+    default=None,
+    help="Capture device: index or name substring (see: serdevice devices).",
+)
+@click.option("--rate", type=int, default=None, help="Sample rate of stdin PCM.")
+@click.option(
+    "--channels",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Channels of stdin PCM.",
+)
+@click.option(
+    "--fast", is_flag=True, help="Read a file as fast as possible instead of in real time."
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Stop after this many seconds of audio.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also append JSONL events to this file (rotated at 50 MB).",
+)
+@click.option(
+    "--mqtt",
+    default=None,
+    help="Also publish events to mqtt://host:port/topic (not available yet).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=0.35,
+    show_default=True,
+    help="Minimum confidence (softmax of averaged scores) for an emotion event.",
+)
+@click.option(
+    "--min-count",
+    type=click.IntRange(1, 100),
+    default=2,
+    show_default=True,
+    help="Hops the label must top within the averaging window.",
+)
+@click.option(
+    "--suppression",
+    type=click.FloatRange(0, 3600),
+    default=1.0,
+    show_default=True,
+    help="Seconds between emotion events.",
+)
+@click.option(
+    "--average",
+    "average_s",
+    type=click.FloatRange(0.1, 60),
+    default=1.5,
+    show_default=True,
+    help="Seconds of hops averaged.",
+)
+@click.option("--every-hop", is_flag=True, help="Emit an emotion event on every speech hop.")
+@click.option(
+    "--calibration",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A wearer's calibration file (serdevice calibrate).",
+)
+@click.option("--vad-aggressiveness", type=click.IntRange(0, 3), default=2, show_default=True)
+def listen(
+    model_name: str,
+    source: str,
+    device: str | None,
+    rate: int | None,
+    channels: int,
+    fast: bool,
+    duration: float | None,
+    fmt: str,
+    output: Path | None,
+    mqtt: str | None,
+    threshold: float,
+    min_count: int,
+    suppression: float,
+    average_s: float,
+    every_hop: bool,
+    calibration: Path | None,
+    vad_aggressiveness: int,
+) -> None:
+    """Listen and emit emotion and activation events (JSON lines on stdout by default).
+
+    Audio is analysed in memory and never written anywhere. Ends with a `stop` event on end of
+    input, --duration, Ctrl-C or SIGTERM.
+    """
+    from ..contracts import EventType
+    from ..decision import DecisionConfig
+    from ..events import EventFactory
+    from ..runtime import ListenConfig, Listener
+    from ..sinks import Fanout, JsonlFile, JsonlStream, StdoutClosed, TextLine
+
+    if mqtt is not None:
+        raise InputError("--mqtt is not available in this version yet")
+    model = open_model(model_name)
+    normalizer = make_normalizer(model, calibration)
+    audio = make_source(source, device=device, fast=fast, rate=rate, channels=channels)
+    factory = EventFactory(model.name)
+    sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
+    if output is not None:
+        sinks.append(JsonlFile(output))
+    fanout = Fanout(sinks, lambda message: factory.make(EventType.ERROR, message=message))
+    config = ListenConfig(
+        decision=DecisionConfig(average_s=average_s, threshold=threshold, min_count=min_count,
+                                suppression_s=suppression, every_hop=every_hop),
+        vad_aggressiveness=vad_aggressiveness, duration_s=duration,
+    )  # fmt: skip
+    listener = Listener(
+        model=model, normalizer=normalizer, config=config, fanout=fanout, factory=factory
+    )
+
+    def on_signal(signum: int, frame: object) -> None:
+        listener.stop("interrupted" if signum == signal.SIGINT else "terminated")
+        audio.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    try:
+        listener.emit(EventType.START, source=audio.name, native_rate=audio.native_rate,
+                      sample_rate=16000, window_s=listener.window_s, hop_s=listener.hop_s,
+                      backend=model.backend, labels=list(model.labels))  # fmt: skip
+        summary = listener.run(audio)
+        listener.emit(EventType.STOP, reason=summary.reason, audio_s=summary.audio_s,
+                      speech_windows=summary.speech_windows, emotions=summary.emotions,
+                      **listener.stats(audio))  # fmt: skip
+    except StdoutClosed:
+        sys.exit(0)
+    finally:
+        fanout.close()

@@ -1,0 +1,141 @@
+"""Where events go: JSONL on stdout, a JSONL file (append, size rotation), a text line, MQTT.
+
+A sink that fails (disk full, broker gone) must not stop the others: ``Fanout`` turns its
+failure into an ``error`` event for the remaining sinks and keeps going.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from .contracts import InputError
+from .events import to_line
+
+
+class Sink(Protocol):
+    """Takes events; ``close`` flushes and releases."""
+
+    name: str
+
+    def write(self, event: dict[str, Any]) -> None:
+        """Deliver one event (may raise OSError)."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release."""
+        ...
+
+
+class StdoutClosed(Exception):
+    """The reader of stdout went away (e.g. ``| head``): end quietly."""
+
+
+class JsonlStream:
+    """JSONL to a text stream, flushed per event."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.name = "stdout"
+        self._stream = stream or sys.stdout
+
+    def write(self, event: dict[str, Any]) -> None:
+        try:
+            self._stream.write(to_line(event) + "\n")
+            self._stream.flush()
+        except BrokenPipeError:
+            raise StdoutClosed from None
+
+    def close(self) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            self._stream.flush()
+
+
+class TextLine:
+    """A line for people: label, confidence, an activation bar."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.name = "text"
+        self._stream = stream or sys.stdout
+
+    def write(self, event: dict[str, Any]) -> None:
+        kind, t = event["type"], event.get("t")
+        stamp = f"{t:7.2f}s" if isinstance(t, (int, float)) else " " * 8
+        if kind == "activation":
+            bar = "#" * round((event["activation"] - 1) * 5)
+            text = f"{stamp}  {event['label']:<8} {event['confidence']:.2f}  activation {event['activation']:.2f} |{bar:<20}|"
+        elif kind == "emotion":
+            text = f"{stamp}  >> {event['label'].upper()} (confidence {event['confidence']:.2f})"
+        elif kind == "start":
+            text = f"listening: {event['source']} with {event['model']} ({event['backend']})"
+        elif kind == "stop":
+            text = f"stopped ({event.get('reason')}): {event.get('windows', 0)} windows, {event.get('speech_windows', 0)} with speech"
+        elif kind == "error":
+            text = f"error: {event.get('message')}"
+        elif kind in ("speech_start", "speech_end"):
+            text = f"{stamp}  -- {kind.replace('_', ' ')}"
+        else:
+            return
+        try:
+            self._stream.write(text + "\n")
+            self._stream.flush()
+        except BrokenPipeError:
+            raise StdoutClosed from None
+
+    def close(self) -> None:
+        pass
+
+
+class JsonlFile:
+    """Append JSONL to a file; rotate to FILE.1 when it passes ``max_bytes``."""
+
+    def __init__(self, path: Path, *, max_bytes: int = 50_000_000) -> None:
+        self.name = f"file:{path}"
+        self.path = path
+        self.max_bytes = max_bytes
+        if path.is_dir():
+            raise InputError(f"--output {path}: is a directory")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--output {path}: cannot write ({exc.strerror})") from None
+
+    def write(self, event: dict[str, Any]) -> None:
+        self._handle.write(to_line(event) + "\n")
+        self._handle.flush()
+        if self._handle.tell() >= self.max_bytes:
+            self._handle.close()
+            os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+            self._handle = self.path.open("a", encoding="utf-8")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._handle.close()
+
+
+class Fanout:
+    """Every event to every live sink; a failing sink is dropped and reported, not fatal."""
+
+    def __init__(self, sinks: list[Sink], make_error: Any) -> None:
+        self.sinks = list(sinks)
+        self._make_error = make_error
+
+    def write(self, event: dict[str, Any]) -> None:
+        failed = []
+        for sink in self.sinks:
+            try:
+                sink.write(event)
+            except StdoutClosed:
+                raise
+            except OSError as exc:
+                failed.append((sink, exc))
+        for broken, error in failed:
+            self.sinks.remove(broken)
+            self.write(self._make_error(f"{broken.name}: {error.strerror or error}; sink disabled"))
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()

@@ -1,0 +1,254 @@
+"""Audio sources behind one protocol: a file (paced or --fast), stdin s16le PCM, a microphone.
+
+Each yields float32 mono chunks at 16 kHz, repairing and counting what it meets on the way
+(NaN/Inf, clipping, odd trailing bytes, capture overflows). Raw audio stays in memory.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import numpy as np
+
+from .audio import check_audio_file, sanitize, to_mono
+from .contracts import SAMPLE_RATE, InputError, RuntimeFailure
+
+CHUNK_S = 0.1
+
+
+@dataclass
+class SourceStats:
+    """What a source repaired or lost."""
+
+    nonfinite: int = 0
+    clipped: int = 0
+    odd_bytes: int = 0
+    overflows: int = 0
+    dropped_chunks: int = 0
+
+
+class AudioSource(Protocol):
+    """Something that yields float32 mono 16 kHz chunks until it ends or is stopped."""
+
+    name: str
+    native_rate: int
+    stats: SourceStats
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        """Chunks in order; ends at end of input or after ``stop``."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the source to end soon (thread-safe)."""
+        ...
+
+
+class Resampler:
+    """Streaming resampling to 16 kHz (soxr keeps state across chunks)."""
+
+    def __init__(self, rate: int) -> None:
+        self._stream = None
+        if rate != SAMPLE_RATE:
+            import soxr
+
+            self._stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32")
+
+    def __call__(self, x: np.ndarray, *, last: bool = False) -> np.ndarray:
+        if self._stream is None:
+            return x
+        return np.asarray(self._stream.resample_chunk(x, last=last), dtype=np.float32)
+
+
+def _clean(x: np.ndarray, stats: SourceStats) -> np.ndarray:
+    clean, nonfinite, clipped = sanitize(x)
+    stats.nonfinite += nonfinite
+    stats.clipped += clipped
+    return clean
+
+
+class FileSource:
+    """A sound file, paced in real time (default) or as fast as possible."""
+
+    def __init__(self, path: Path, *, realtime: bool = True) -> None:
+        import soundfile
+
+        self.path = check_audio_file(path)
+        self.name = str(path)
+        self.native_rate = int(soundfile.info(str(path)).samplerate)
+        self.realtime = realtime
+        self.stats = SourceStats()
+        self._stop = threading.Event()
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        import soundfile
+
+        resample = Resampler(self.native_rate)
+        block = max(1, int(self.native_rate * CHUNK_S))
+        started, emitted = time.monotonic(), 0
+        with soundfile.SoundFile(str(self.path)) as handle:
+            for data in handle.blocks(blocksize=block, dtype="float32", always_2d=True):
+                if self._stop.is_set():
+                    return
+                chunk = resample(_clean(to_mono(data), self.stats))
+                emitted += len(chunk)
+                if self.realtime:  # pace: this chunk is "captured" only when its time has come
+                    delay = started + emitted / SAMPLE_RATE - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        return
+                yield chunk
+        tail = resample(np.zeros(0, np.float32), last=True)
+        if len(tail):
+            yield tail
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class StdinSource:
+    """Raw little-endian int16 PCM on stdin (``--source -``) at ``rate`` with ``channels``."""
+
+    def __init__(self, *, rate: int, channels: int = 1, stream: BinaryIO | None = None) -> None:
+        if not 4000 <= rate <= 192000:
+            raise InputError(f"--rate {rate}: expected 4000-192000 Hz")
+        if not 1 <= channels <= 32:
+            raise InputError(f"--channels {channels}: expected 1-32")
+        self.name = "stdin"
+        self.native_rate = rate
+        self.channels = channels
+        self.stats = SourceStats()
+        self._stream = stream if stream is not None else sys.stdin.buffer
+        self._stop = threading.Event()
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        resample = Resampler(self.native_rate)
+        frame_bytes = 2 * self.channels
+        want = max(frame_bytes, int(self.native_rate * CHUNK_S) * frame_bytes)
+        pending = b""
+        while not self._stop.is_set():
+            data = self._stream.read(want)
+            if not data:
+                break
+            pending += data
+            usable = len(pending) - len(pending) % frame_bytes
+            if usable:
+                yield resample(self.decode(pending[:usable]))
+            pending = pending[usable:]
+        self.stats.odd_bytes += len(pending)
+        tail = resample(np.zeros(0, np.float32), last=True)
+        if len(tail):
+            yield tail
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """s16le interleaved bytes (whole frames) -> float32 mono."""
+        samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+        return _clean(to_mono(samples.reshape(-1, self.channels)), self.stats)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class MicSource:
+    """A capture device via sounddevice; the callback only copies into a preallocated ring."""
+
+    def __init__(self, device: str | None = None, *, ring_s: float = 10.0) -> None:
+        self.device_index, info = find_input_device(device)
+        self.name = f"mic:{info['name']}"
+        self.native_rate = int(float(str(info["default_samplerate"])))
+        self.stats = SourceStats()
+        self._ring = np.zeros(int(self.native_rate * ring_s), dtype=np.float32)
+        self._write = 0  # total samples written (monotonic)
+        self._read = 0
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._error: str | None = None
+
+    def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
+        if status:
+            self.stats.overflows += 1
+        mono = indata[:, 0] if indata.shape[1] == 1 else indata.mean(axis=1)
+        size = len(self._ring)
+        start = self._write % size
+        end = min(start + frames, size)
+        self._ring[start:end] = mono[: end - start]
+        if end - start < frames:
+            self._ring[: frames - (end - start)] = mono[end - start :]
+        with self._cond:
+            self._write += frames
+            self._cond.notify()
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        import sounddevice
+
+        resample = Resampler(self.native_rate)
+        try:
+            stream = sounddevice.InputStream(
+                device=self.device_index, channels=1, samplerate=self.native_rate,
+                dtype="float32", blocksize=int(self.native_rate * CHUNK_S),
+                callback=self._callback,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - PortAudio's errors
+            raise RuntimeFailure(f"cannot open capture device {self.name}: {exc}") from None
+        with stream:
+            while not self._stop.is_set():
+                with self._cond:
+                    if self._write == self._read:
+                        self._cond.wait(timeout=1.0)
+                    available = self._write - self._read
+                if available == 0:
+                    if not stream.active:
+                        raise RuntimeFailure(f"capture device {self.name} stopped")
+                    continue
+                size = len(self._ring)
+                if available > size:  # the reader fell behind a whole ring: drop the oldest
+                    self.stats.dropped_chunks += 1
+                    self._read = self._write - size
+                    available = size
+                index = (self._read + np.arange(available)) % size
+                self._read += available
+                yield resample(_clean(self._ring[index], self.stats))
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+
+
+def input_devices() -> list[dict[str, object]]:
+    """Capture devices as sounddevice reports them (empty when PortAudio finds none)."""
+    try:
+        import sounddevice
+    except OSError as exc:  # PortAudio library missing
+        raise RuntimeFailure(f"PortAudio is not available ({exc}); install libportaudio2") from None
+    devices = []
+    for index, info in enumerate(sounddevice.query_devices()):
+        if info["max_input_channels"] > 0:
+            devices.append({**info, "index": index})
+    return devices
+
+
+def find_input_device(spec: str | None) -> tuple[int | None, dict[str, object]]:
+    """A device by index or name substring (None = the default); InputError lists the choices."""
+    import sounddevice
+
+    devices = input_devices()
+    if spec is None:
+        try:
+            info = sounddevice.query_devices(kind="input")
+        except Exception:  # noqa: BLE001 - no default input device
+            info = None
+        if not info:
+            raise InputError("no capture device found (see: serdevice devices)")
+        return None, dict(info)
+    chosen = [
+        d for d in devices if str(d["index"]) == spec or spec.lower() in str(d["name"]).lower()
+    ]
+    if not chosen:
+        names = ", ".join(f"{d['index']}: {d['name']}" for d in devices) or "none"
+        raise InputError(f"unknown capture device {spec!r} (available: {names})")
+    return int(chosen[0]["index"]), chosen[0]  # type: ignore[call-overload]
