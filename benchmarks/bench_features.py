@@ -77,7 +77,7 @@ def offline_single_pass(signal: np.ndarray) -> int:
 def test_streaming_vs_naive_vs_offline(benchmark, figures, signal, quick):
     naive_per_window(signal[: SAMPLE_RATE * 3])  # warm up opensmile's import and config parse
     offline_single_pass(signal[: SAMPLE_RATE * 3])
-    rounds = 2 if quick else 3
+    rounds = 3
     stream_ms = min(streaming_steady(signal) for _ in range(rounds))
     naive_ms = min(cpu_ms_per_audio_s(naive_per_window, signal) for _ in range(rounds))
     offline_ms = min(cpu_ms_per_audio_s(offline_single_pass, signal) for _ in range(rounds))

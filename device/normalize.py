@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class Normalizer:
     """(x - mean) / std, then clip to +-clip when the model was trained that way."""
 
-    def __init__(self, mean: np.ndarray, std: np.ndarray, clip: float | None = None) -> None:
+    def __init__(self, mean: ArrayLike, std: ArrayLike, clip: float | None = None) -> None:
         self.mean_ = np.asarray(mean, dtype=np.float32)
         self.std_ = np.asarray(std, dtype=np.float32)
         self.clip = clip

@@ -50,7 +50,8 @@ class Summary:
     emotions: int = 0
     audio_s: float = 0.0
     reason: str = "end of input"
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)  # window's last sample -> event
+    processing_ms: list[float] = field(default_factory=list)  # openSMILE's row -> event
 
 
 class _Clock:
@@ -91,7 +92,7 @@ class Listener:
         self.summary = Summary()
         self.predictions: list[tuple[float, Any]] = [] if keep_predictions else []
         self._keep = keep_predictions
-        self._rows: queue.Queue[FeatureRow | None] = queue.Queue()
+        self._rows: queue.Queue[tuple[FeatureRow, float] | None] = queue.Queue()
         self._clock = _Clock()
         self._stop = threading.Event()
         self._failure: BaseException | None = None
@@ -107,13 +108,17 @@ class Listener:
 
     def _events_loop(self) -> None:
         try:
-            while (row := self._rows.get()) is not None:
-                self.handle(row)
+            while (item := self._rows.get()) is not None:
+                self.handle(*item)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             self._failure = exc
             self._stop.set()
 
-    def handle(self, row: FeatureRow) -> None:
+    def _row_ready(self, row: FeatureRow) -> None:
+        """openSMILE's callback (its thread): queue the row with the time it became ready."""
+        self._rows.put((row, time.perf_counter()))
+
+    def handle(self, row: FeatureRow, ready: float) -> None:
         """One window: gate, model, decision, events."""
         self.summary.windows += 1
         gate = self.gate.decide(row.t_end, min(self.window_s, row.t_end))
@@ -138,6 +143,7 @@ class Listener:
                 self.emit(EventType.EMOTION, **common, latency_ms=latency)
             self.emit(EventType.ACTIVATION, **common, activation_raw=prediction.activation,
                       latency_ms=(time.perf_counter() - self._clock.available_at(row.t_end)) * 1000)  # fmt: skip
+            self.summary.processing_ms.append((time.perf_counter() - ready) * 1000)
         if gate.ended:
             self.emit(EventType.SPEECH_END, t=row.t_end, speech=gate.speech_share)
             self.decision.reset()
@@ -151,7 +157,9 @@ class Listener:
         limit = (
             None if self.config.duration_s is None else int(self.config.duration_s * SAMPLE_RATE)
         )
-        features = StreamingEgemaps(window_s=self.window_s, hop_s=self.hop_s, on_row=self._rows.put)
+        features = StreamingEgemaps(
+            window_s=self.window_s, hop_s=self.hop_s, on_row=self._row_ready
+        )
         try:
             for chunk in source.chunks():
                 if limit is not None and pushed + len(chunk) >= limit:
@@ -176,7 +184,7 @@ class Listener:
             # Shorter than one window: one row over all of it, so short clips are not silent.
             whole = extract_whole(tail[-pushed:])
             if whole is not None:
-                self._rows.put(whole)
+                self._row_ready(whole)
         self._rows.put(None)
         worker.join()
         if self._failure is not None:

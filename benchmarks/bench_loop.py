@@ -1,0 +1,37 @@
+"""The device loop against DESIGN.md's budgets (the same code as `serdevice bench`)."""
+
+from __future__ import annotations
+
+from serdevice.device.benchmark import bench_signal, import_ms, invoke_us, loop, naive_ms
+from serdevice.device.commands.bench import BUDGETS
+
+
+def test_device_loop_figures(benchmark, figures, quick):
+    signal = bench_signal(20.0 if quick else 60.0)
+    naive = naive_ms(signal)
+    measured = loop(signal, "dae_metric_act")
+    benchmark.pedantic(loop, args=(signal[: 16000 * 5], "dae_metric_act"), rounds=1, iterations=1)
+    measured.update(naive_features_ms_per_audio_s=naive, invoke_us_p50=invoke_us("dae_metric_act"),
+                    import_ms=import_ms())  # fmt: skip
+    measured["loop_over_naive"] = measured["loop_ms_per_audio_s"] / naive
+    for key in ("loop_ms_per_audio_s", "naive_features_ms_per_audio_s", "loop_over_naive", "rtf",
+                "latency_ms_p50", "latency_ms_p99", "invoke_us_p50", "import_ms"):  # fmt: skip
+        unit, budget = BUDGETS[key]
+        figures.add(f"loop: {key}", measured[key], unit, budget=budget)
+    assert measured["speech_windows"] > 0  # the loop really ran the model
+
+
+def test_listen_peak_rss_in_a_fresh_process(figures):
+    import subprocess
+    import sys
+
+    from serdevice.device.benchmark import SAMPLE
+
+    # A wrapper process runs listen as its only child, so RUSAGE_CHILDREN is listen's alone.
+    code = (
+        "import resource, subprocess, sys; subprocess.run([sys.executable, '-m', "
+        f"'serdevice.device.cli', 'listen', '--source', {str(SAMPLE)!r}, '--fast'], check=True, "
+        "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    figures.add("listen: peak RSS (full venv)", float(out.stdout), "MB", budget=100.0)

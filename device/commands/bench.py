@@ -1,0 +1,46 @@
+"""``serdevice bench``: the device budgets, measured on this machine (run it on the Pi)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+BUDGETS = {
+    "features_ms_per_audio_s": ("ms/audio-s", None),
+    "naive_features_ms_per_audio_s": ("ms/audio-s", None),
+    "loop_ms_per_audio_s": ("ms/audio-s", None),
+    "loop_over_naive": ("ratio", 0.35),
+    "rtf": ("x real time", 0.03),
+    "latency_ms_p50": ("ms", 3.0),
+    "latency_ms_p99": ("ms", 15.0),
+    "invoke_us_p50": ("us", 5.0),
+    "import_ms": ("ms", None),
+    "rss_mb": ("MB", 100.0),
+}
+
+
+@click.command()
+@click.option(
+    "--seconds",
+    type=click.FloatRange(5, 3600),
+    default=60.0,
+    show_default=True,
+    help="Length of the test signal (the bundled synthetic sample, repeated).",
+)
+@click.option("--model", "model_name", default="dae_metric_act", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench(seconds: float, model_name: str, as_json: bool) -> None:
+    """Measure features, loop CPU, real-time factor, latency, invoke time and memory."""
+    from ..benchmark import run_all
+
+    figures = run_all(seconds=seconds, model_name=model_name)
+    if as_json:
+        click.echo(json.dumps({k: round(v, 4) for k, v in figures.items()}))
+        return
+    click.echo(f"{'figure':<31} {'value':>10}  {'unit':<12} {'budget':>8}  ok")
+    for key, (unit, budget) in BUDGETS.items():
+        value = figures[key]
+        ok = "" if budget is None else ("yes" if value <= budget else "NO")
+        shown = "" if budget is None else f"<={budget:g}"
+        click.echo(f"{key:<31} {value:>10.3f}  {unit:<12} {shown:>8}  {ok}")
