@@ -235,6 +235,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in _EXTRA_OF_MODULE:
+            raise
+        _fail(f"this command needs '{top}': pip install 'serdevice[{_EXTRA_OF_MODULE[top]}]'", 2)
     except Exception as exc:  # noqa: BLE001 - last resort: one line unless debugging
         if os.environ.get("SERDEVICE_DEBUG"):
             raise

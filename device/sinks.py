@@ -139,3 +139,44 @@ class Fanout:
     def close(self) -> None:
         for sink in self.sinks:
             sink.close()
+
+
+class Mqtt:
+    """Publish each event (QoS 1) to ``mqtt://host:port/topic``; reconnects with backoff and
+    queues at most ``max_queued`` events while the broker is away."""
+
+    def __init__(self, url: str, *, max_queued: int = 10_000, client_id: str = "serdevice") -> None:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        topic = parsed.path.lstrip("/")
+        if parsed.scheme != "mqtt" or not parsed.hostname or not topic:
+            raise InputError(f"--mqtt {url}: expected mqtt://host[:port]/topic")
+        try:
+            import paho.mqtt.client as mqtt
+        except ModuleNotFoundError:
+            raise InputError("--mqtt needs paho-mqtt: pip install 'serdevice[device]'") from None
+        self.name = f"mqtt:{parsed.hostname}:{parsed.port or 1883}/{topic}"
+        self.topic = topic
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self._client.max_queued_messages_set(max_queued)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.connect_async(parsed.hostname, parsed.port or 1883, keepalive=30)
+        self._client.loop_start()
+        self._last: Any = None
+
+    def write(self, event: dict[str, Any]) -> None:
+        info = self._client.publish(self.topic, to_line(event), qos=1)
+        if info.rc == 0:
+            self._last = info  # rc != 0: the bounded offline queue is full; the event is dropped
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while (
+            self._last is not None and not self._last.is_published() and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)  # shutdown only: give queued events a moment to reach the broker
+        self._client.disconnect()
+        self._client.loop_stop()

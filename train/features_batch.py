@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -156,9 +157,9 @@ def extract(
     results: list[tuple[np.ndarray, bool]] = []
     bar = progress_bar(len(tasks), desc="eGeMAPS", unit="file", enabled=progress)
     if jobs > 1 and len(tasks) > 1:
-        # forkserver: the caller may have imported multithreaded libraries (torch, jax) that a
-        # plain fork() copies in a locked state.
-        context = multiprocessing.get_context("forkserver")
+        # After JAX (imported by litert-torch for export) a plain fork() can deadlock; fork is
+        # kept otherwise, because forkserver re-imports __main__ (fails for scripts on stdin).
+        context = multiprocessing.get_context("forkserver" if "jax" in sys.modules else "fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for result in pool.map(_extract_cached, tasks, chunksize=4):
                 results.append(result)

@@ -160,10 +160,8 @@ def listen(
     from ..decision import DecisionConfig
     from ..events import EventFactory
     from ..runtime import ListenConfig, Listener
-    from ..sinks import Fanout, JsonlFile, JsonlStream, StdoutClosed, TextLine
+    from ..sinks import Fanout, JsonlFile, JsonlStream, Mqtt, StdoutClosed, TextLine
 
-    if mqtt is not None:
-        raise InputError("--mqtt is not available in this version yet")
     model = open_model(model_name)
     normalizer = make_normalizer(model, calibration)
     audio = make_source(source, device=device, fast=fast, rate=rate, channels=channels)
@@ -171,6 +169,8 @@ def listen(
     sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
     if output is not None:
         sinks.append(JsonlFile(output))
+    if mqtt is not None:
+        sinks.append(Mqtt(mqtt))
     fanout = Fanout(sinks, lambda message: factory.make(EventType.ERROR, message=message))
     config = ListenConfig(
         decision=DecisionConfig(average_s=average_s, threshold=threshold, min_count=min_count,

@@ -1,0 +1,81 @@
+"""A wristband companion installs only `serdevice[device]`: no torch, no sklearn, <= 100 MB.
+
+The venv's dependencies are installed once under .venv-device/ (ignored by git) and again when
+pyproject.toml changes; the package itself is reinstalled, non-editable, on every run (so the
+venv never tests stale code, and the package data is checked too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = REPO / ".venv-device"
+SAMPLE = REPO / "device" / "data" / "sample.wav"
+
+
+@pytest.fixture(scope="module")
+def device_python() -> Path:
+    digest = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / ".pyproject-sha256"
+    python = VENV / "bin" / "python"
+    if not (stamp.is_file() and stamp.read_text() == digest and python.exists()):
+        shutil.rmtree(VENV, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", f"{REPO}[device]"], check=True,
+                       capture_output=True, timeout=900)  # fmt: skip
+        stamp.write_text(digest)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+                    str(REPO)], check=True, capture_output=True, timeout=600)  # fmt: skip
+    return python
+
+
+def test_device_extra_brings_no_training_packages(device_python):
+    code = "import importlib.util as u, json; print(json.dumps({m: u.find_spec(m) is not None for m in ('torch', 'sklearn', 'litert_torch', 'tensorflow', 'ai_edge_litert', 'opensmile')}))"
+    found = json.loads(subprocess.run([str(device_python), "-c", code], capture_output=True,
+                                      text=True, check=True).stdout)  # fmt: skip
+    assert found == {"torch": False, "sklearn": False, "litert_torch": False, "tensorflow": False,
+                     "ai_edge_litert": True, "opensmile": True}  # fmt: skip
+
+
+def run_measured(device_python: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``serdevice ARGS`` in the device venv; return the result and its peak RSS in MB."""
+    code = (
+        "import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', "
+        f"'serdevice.device.cli', *{list(args)!r}], capture_output=True, text=True); "
+        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, file=sys.stderr); "
+        "sys.exit(r.returncode)"
+    )
+    result = subprocess.run([str(device_python), "-c", code], capture_output=True, text=True,
+                            cwd="/")  # fmt: skip
+    return result, float(result.stderr.strip().splitlines()[-1])
+
+
+def test_listen_runs_within_100_mb(device_python):
+    result, rss = run_measured(device_python, "listen", "--model", "dae_metric_act.tflite",
+                               "--source", str(SAMPLE), "--fast")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[0]["type"] == "start" and events[-1]["type"] == "stop"
+    assert any(e["type"] == "activation" for e in events)
+    print(f"\n[device]-only listen peak RSS: {rss:.1f} MB")
+    assert rss <= 100
+
+
+def test_predict_runs_and_training_commands_name_the_extra(device_python):
+    result, rss = run_measured(device_python, "predict", str(SAMPLE))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["n_windows"] > 10
+    assert rss <= 100
+    train, _ = run_measured(
+        device_python, "train", "--method", "dae", "--data", "x:y", "--out", "z"
+    )
+    assert train.returncode == 2 and "pip install 'serdevice[train]'" in train.stderr
