@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..contracts import InputError
+from ..contracts import InputError, RuntimeFailure
 
 SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (with --rate)."
 
@@ -191,7 +191,13 @@ def listen(
         listener.emit(EventType.START, source=audio.name, native_rate=audio.native_rate,
                       sample_rate=16000, window_s=listener.window_s, hop_s=listener.hop_s,
                       backend=model.backend, labels=list(model.labels))  # fmt: skip
-        summary = listener.run(audio)
+        try:
+            summary = listener.run(audio)
+        except RuntimeFailure as exc:  # e.g. the capture device vanished: say so in the stream too
+            listener.emit(EventType.ERROR, message=str(exc))
+            listener.emit(EventType.STOP, reason="error", audio_s=listener.summary.audio_s,
+                          **listener.stats(audio))  # fmt: skip
+            raise
         listener.emit(EventType.STOP, reason=summary.reason, audio_s=summary.audio_s,
                       speech_windows=summary.speech_windows, emotions=summary.emotions,
                       **listener.stats(audio))  # fmt: skip

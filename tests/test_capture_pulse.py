@@ -1,0 +1,77 @@
+"""Real capture: PulseAudio with a null sink, a WAV played into it, `listen --source mic`.
+
+The fixture starts its own PulseAudio daemon (as whoever runs the tests, root included) on a
+socket in a temporary folder, makes the null sink's monitor the default source, and stops the
+daemon it started, by pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
+
+
+@pytest.fixture
+def pulse(tmp_path):
+    if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
+        pytest.fail("pulseaudio/paplay missing: `make setup` installs pulseaudio pulseaudio-utils")
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path),
+           "PULSE_SERVER": f"unix:{tmp_path}/native"}  # fmt: skip
+    daemon = subprocess.Popen(
+        ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
+         "--disable-shm=yes", "--log-target=stderr", "--log-level=error",
+         f"--load=module-native-protocol-unix socket={tmp_path}/native auth-anonymous=1",
+         "--load=module-null-sink sink_name=capture rate=16000 channels=1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 15
+    while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
+        if time.monotonic() > deadline or daemon.poll() is not None:
+            daemon.kill()
+            pytest.fail("PulseAudio did not start")
+        time.sleep(0.1)
+    subprocess.run(["pactl", "set-default-source", "capture.monitor"], env=env, check=True)
+    yield env
+    daemon.terminate()  # the daemon we started, by pid
+    daemon.wait(timeout=10)
+
+
+def activations(stdout: str) -> list[tuple[float, float]]:
+    events = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    assert events[0]["type"] == "start" and events[-1]["type"] == "stop"
+    return [(e["t"], e["activation"]) for e in events if e["type"] == "activation"]
+
+
+def test_microphone_capture_matches_the_file(pulse):
+    listen = subprocess.Popen(
+        [sys.executable, "-m", "serdevice.device.cli", "listen", "--source", "mic", "--device",
+         "pulse", "--duration", "16"],
+        env={**pulse, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert listen.stdout is not None
+    first = listen.stdout.readline()  # the stream is open once `start` is out
+    assert json.loads(first)["source"] == "mic:pulse"
+    time.sleep(1.0)  # PortAudio's first callback can take a moment
+    subprocess.run(["paplay", "--device=capture", str(SAMPLE)], env=pulse, check=True, timeout=60)
+    out, err = listen.communicate(timeout=60)
+    assert listen.returncode == 0, err
+    captured = activations(first + out)
+    from_file = activations(subprocess.run(
+        [sys.executable, "-m", "serdevice.device.cli", "listen", "--source", str(SAMPLE), "--fast"],
+        capture_output=True, text=True, check=True).stdout)  # fmt: skip
+    assert len(captured) >= 0.7 * len(from_file)
+    # the same shape: an angry (high) middle and a sad (low) end, whatever the capture lag
+    for series in (captured, from_file):
+        values = [a for _, a in series]
+        assert max(values) > 3.8 and min(values) < 2.6
+    assert abs(max(a for _, a in captured) - max(a for _, a in from_file)) < 0.5
