@@ -9,13 +9,10 @@ file's content hash, the opensmile version, the level, window and hop.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
-import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,7 @@ from serdevice.device.contracts import (
 )
 from serdevice.device.features import opensmile_version
 
+from .parallel import process_pool
 from .progress import progress_bar
 
 LEVELS = ("clip", "window")
@@ -157,10 +155,7 @@ def extract(
     results: list[tuple[np.ndarray, bool]] = []
     bar = progress_bar(len(tasks), desc="eGeMAPS", unit="file", enabled=progress)
     if jobs > 1 and len(tasks) > 1:
-        # After JAX (imported by litert-torch for export) a plain fork() can deadlock; fork is
-        # kept otherwise, because forkserver re-imports __main__ (fails for scripts on stdin).
-        context = multiprocessing.get_context("forkserver" if "jax" in sys.modules else "fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with process_pool(jobs) as pool:
             for result in pool.map(_extract_cached, tasks, chunksize=4):
                 results.append(result)
                 bar.update(1)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from serdevice.device.contracts import SAMPLE_RATE, InputError, RuntimeFailure
 
+from ..parallel import process_pool
 from ..progress import progress_bar
 from .schema import EMOTIONS, Utterance, write_manifest
 
@@ -231,7 +231,7 @@ def generate(
                 n_sentences=n_sentences, seed=seed, other_share=0.0 if quick else 0.1)  # fmt: skip
     bar = progress_bar(len(todo), desc="synth", unit="utt", enabled=progress)
     if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with process_pool(jobs) as pool:
             for _ in pool.map(render, todo, chunksize=16):
                 bar.update(1)
     else:
