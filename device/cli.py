@@ -220,9 +220,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         _fail("aborted", 1)
     except click.ClickException as exc:
-        if isinstance(exc, click.UsageError):
-            exc.show()
+        if isinstance(exc, click.exceptions.NoArgsIsHelpError):  # a bare group: show its help
+            click.echo(exc.format_message(), err=True)
             sys.exit(exc.exit_code)
+        if isinstance(exc, click.UsageError):
+            # One line, not click's Usage/Try/Error block: scripts and logs read one line.
+            where = exc.ctx.command_path if exc.ctx is not None else "serdevice"
+            _fail(f"{exc.format_message()} (see: {where} --help)", exc.exit_code)
         _fail(exc.format_message(), exc.exit_code)
     except InputError as exc:
         _fail(str(exc), 2)

@@ -106,3 +106,19 @@ def test_errors_become_one_line_with_exit_code(monkeypatch, capsys, error, code)
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert str(error) in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("listen", "--nope"), ("listen", "--vad-aggressiveness", "9"), ("bogus",), ("train",)],
+)
+def test_usage_errors_are_one_line_with_exit_2(cli, args):
+    result = cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("serdevice: error: ") and "--help" in lines[0]
+
+
+def test_a_bare_group_shows_its_help(cli):
+    result = cli("data")
+    assert result.returncode == 2 and "Commands:" in result.stderr and "synth" in result.stderr
