@@ -62,5 +62,13 @@ bench: setup
 model: setup
 	$(BIN)/python -m serdevice.export.bundle
 
+# Hypothesis fuzzing of the PCM reader, sidecar and calibration validators: 10,000 examples each.
+fuzz: setup
+	SERDEVICE_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/test_fuzz.py -q --hypothesis-show-statistics
+
+# One hour of audio through listen --fast: RSS, threads, fds and event counts (make test runs 10 min).
+soak: setup
+	SERDEVICE_SOAK_MINUTES=60 $(BIN)/python -m pytest tests/test_soak.py -q -s
+
 clean:
 	rm -rf out runs reports cache .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -97,6 +97,12 @@ COMMANDS: dict[str, CommandSpec] = {
         extra="device",
         issue="deployment",
     ),
+    "service": CommandSpec(
+        target="serdevice.device.commands.service:service",
+        help="Install, remove or inspect the systemd service.",
+        extra="device",
+        issue="deployment",
+    ),
     "bench": CommandSpec(
         target="serdevice.device.commands.bench:bench",
         help="Measure features, loop, latency and memory on this machine.",

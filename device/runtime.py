@@ -79,7 +79,8 @@ class Listener:
     """One stream's pipeline; ``run`` drives it to the end and returns the summary."""
 
     def __init__(self, *, model: Model, normalizer: Normalizer, config: ListenConfig,
-                 fanout: Fanout, factory: EventFactory, keep_predictions: bool = False) -> None:  # fmt: skip
+                 fanout: Fanout, factory: EventFactory, keep_predictions: bool = False,
+                 watchdog: Any = None) -> None:  # fmt: skip
         self.model = model
         self.normalizer = normalizer
         self.config = config
@@ -96,6 +97,7 @@ class Listener:
         self._clock = _Clock()
         self._stop = threading.Event()
         self._failure: BaseException | None = None
+        self._watchdog = watchdog  # systemd's: pinged per window, so a stalled loop is restarted
 
     def stop(self, reason: str) -> None:
         """End the stream soon (from a signal handler or another thread)."""
@@ -121,6 +123,8 @@ class Listener:
     def handle(self, row: FeatureRow, ready: float) -> None:
         """One window: gate, model, decision, events."""
         self.summary.windows += 1
+        if self._watchdog is not None:
+            self._watchdog.ping()
         gate = self.gate.decide(row.t_end, min(self.window_s, row.t_end))
         if gate.started:
             self.emit(EventType.SPEECH_START, t=row.t_end, speech=gate.speech_share)

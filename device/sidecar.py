@@ -132,6 +132,8 @@ def validate(data: object) -> Sidecar:
         raise _bad("norm_std", "every value must be > 0")
     labels = tuple(_get(data, "labels", list))
     known = {label.value for label in Label}
+    if not all(isinstance(label, str) for label in labels):
+        raise _bad("labels", "every label must be a string")
     if len(labels) < 2 or len(set(labels)) != len(labels) or not set(labels) <= known:
         raise _bad("labels", f"need two or more distinct labels from {sorted(known)}")
     window_s, hop_s = (

@@ -95,7 +95,7 @@ class FileSource:
             for data in handle.blocks(blocksize=block, dtype="float32", always_2d=True):
                 if self._stop.is_set():
                     return
-                chunk = resample(_clean(to_mono(data), self.stats))
+                chunk = _clean(resample(to_mono(data)), self.stats)
                 emitted += len(chunk)
                 if self.realtime:  # pace: this chunk is "captured" only when its time has come
                     delay = started + emitted / SAMPLE_RATE - time.monotonic()
@@ -137,7 +137,7 @@ class StdinSource:
             pending += data
             usable = len(pending) - len(pending) % frame_bytes
             if usable:
-                yield resample(self.decode(pending[:usable]))
+                yield _clean(resample(self.decode(pending[:usable])), self.stats)
             pending = pending[usable:]
         self.stats.odd_bytes += len(pending)
         tail = resample(np.zeros(0, np.float32), last=True)
@@ -145,9 +145,9 @@ class StdinSource:
             yield tail
 
     def decode(self, data: bytes) -> np.ndarray:
-        """s16le interleaved bytes (whole frames) -> float32 mono."""
+        """s16le interleaved bytes (whole frames) -> float32 mono (cleaned after resampling)."""
         samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-        return _clean(to_mono(samples.reshape(-1, self.channels)), self.stats)
+        return to_mono(samples.reshape(-1, self.channels))
 
     def stop(self) -> None:
         self._stop.set()
@@ -211,7 +211,7 @@ class MicSource:
                     available = size
                 index = (self._read + np.arange(available)) % size
                 self._read += available
-                yield resample(_clean(self._ring[index], self.stats))
+                yield _clean(resample(self._ring[index]), self.stats)
 
     def stop(self) -> None:
         self._stop.set()

@@ -177,9 +177,11 @@ def listen(
                                 suppression_s=suppression, every_hop=every_hop),
         vad_aggressiveness=vad_aggressiveness, duration_s=duration,
     )  # fmt: skip
-    listener = Listener(
-        model=model, normalizer=normalizer, config=config, fanout=fanout, factory=factory
-    )
+    from ..watchdog import Watchdog
+
+    watchdog = Watchdog.from_env()  # a no-op unless systemd set NOTIFY_SOCKET
+    listener = Listener(model=model, normalizer=normalizer, config=config, fanout=fanout,
+                        factory=factory, watchdog=watchdog)  # fmt: skip
 
     def on_signal(signum: int, frame: object) -> None:
         listener.stop("interrupted" if signum == signal.SIGINT else "terminated")
@@ -191,6 +193,7 @@ def listen(
         listener.emit(EventType.START, source=audio.name, native_rate=audio.native_rate,
                       sample_rate=16000, window_s=listener.window_s, hop_s=listener.hop_s,
                       backend=model.backend, labels=list(model.labels))  # fmt: skip
+        watchdog.ready()
         try:
             summary = listener.run(audio)
         except RuntimeFailure as exc:  # e.g. the capture device vanished: say so in the stream too
@@ -198,6 +201,7 @@ def listen(
             listener.emit(EventType.STOP, reason="error", audio_s=listener.summary.audio_s,
                           **listener.stats(audio))  # fmt: skip
             raise
+        watchdog.stopping()
         listener.emit(EventType.STOP, reason=summary.reason, audio_s=summary.audio_s,
                       speech_windows=summary.speech_windows, emotions=summary.emotions,
                       **listener.stats(audio))  # fmt: skip

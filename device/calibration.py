@@ -1,0 +1,306 @@
+"""Per-wearer normalization: speech-window feature statistics, shrunk toward the model's own.
+
+The device-side form of the seed's "20 % unlabeled target data": no labels, only the mean and
+standard deviation of each eGeMAPS feature over the wearer's speech windows. With ``n`` windows
+seen and a prior strength of ``n0`` windows, the weight on the wearer is ``w = n / (n + n0)``;
+``mean = w * mean_wearer + (1 - w) * mean_model`` and the same for the variance. Few windows keep
+the model's training statistics; many windows move to the wearer's. The file holds statistics
+only (never audio), is versioned, and is tied to one model by its sha256 and feature names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .contracts import FEATURE_NAMES, FEATURE_SET, N_FEATURES, SAMPLE_RATE, FeatureRow, InputError
+
+if TYPE_CHECKING:
+    from .model import Model
+    from .sidecar import Sidecar
+    from .sources import AudioSource
+
+CALIBRATION_SCHEMA = 1
+CALIBRATION_KIND = "serdevice-calibration"
+# Prior strength in speech windows: 240 windows = 2 minutes of speech at the 0.5 s hop. Windows
+# overlap 4x at 2.0 s / 0.5 s, so they count for less than independent samples; with 5 minutes
+# of speech (600 windows) the wearer gets w = 0.71.
+DEFAULT_PRIOR_WINDOWS = 240.0
+MIN_SPEECH_WINDOWS = 4  # fewer speech windows than this is "no speech heard"
+MAX_FILE_BYTES = 1_000_000  # a calibration is ~5 KB; anything far larger is not one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calibration:
+    """Normalization statistics for one wearer and one model."""
+
+    mean: np.ndarray  # float32, shape (N_FEATURES,)
+    std: np.ndarray  # float32, shape (N_FEATURES,), every value > 0
+    n_windows: int  # speech windows the wearer's statistics came from
+    prior_windows: float  # n0 of the shrinkage
+    weight: float  # w = n / (n + n0), the wearer's share
+    model_name: str
+    model_sha256: str  # the .tflite's sha256 (the sidecar's tflite_sha256)
+    created: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content (plain JSON types)."""
+        return {
+            "schema": CALIBRATION_SCHEMA,
+            "kind": CALIBRATION_KIND,
+            "created": self.created,
+            "model": self.model_name,
+            "tflite_sha256": self.model_sha256,
+            "feature_set": FEATURE_SET,
+            "feature_names": list(FEATURE_NAMES),
+            "n_windows": self.n_windows,
+            "prior_windows": self.prior_windows,
+            "weight": self.weight,
+            "mean": [float(v) for v in self.mean],
+            "std": [float(v) for v in self.std],
+        }
+
+
+def shrink_weight(n_windows: int, prior_windows: float) -> float:
+    """The wearer's share ``n / (n + n0)``.
+
+    >>> shrink_weight(0, 240), shrink_weight(240, 240), shrink_weight(720, 240)
+    (0.0, 0.5, 0.75)
+    """
+    if prior_windows <= 0:
+        raise InputError(f"prior windows must be > 0, got {prior_windows}")
+    return n_windows / (n_windows + prior_windows)
+
+
+def finite_rows(rows: ArrayLike) -> np.ndarray:
+    """The (n, 88) rows that are finite everywhere (openSMILE can give NaN on odd windows)."""
+    data = np.asarray(rows, dtype=np.float64).reshape(-1, N_FEATURES)
+    return data[np.isfinite(data).all(axis=1)]
+
+
+def compute_calibration(
+    rows: ArrayLike,
+    model_mean: ArrayLike,
+    model_std: ArrayLike,
+    *,
+    prior_windows: float = DEFAULT_PRIOR_WINDOWS,
+    model_name: str = "",
+    model_sha256: str = "",
+) -> Calibration:
+    """Shrunk mean and std from the wearer's speech-window rows (n, 88); non-finite rows dropped."""
+    data = finite_rows(rows)
+    mean_model = np.asarray(model_mean, dtype=np.float64)
+    var_model = np.asarray(model_std, dtype=np.float64) ** 2
+    n = len(data)
+    w = shrink_weight(n, prior_windows)
+    mean_wearer = data.mean(axis=0) if n else mean_model
+    var_wearer = data.var(axis=0) if n else var_model
+    mean = w * mean_wearer + (1 - w) * mean_model
+    std = np.sqrt(w * var_wearer + (1 - w) * var_model)  # > 0: w < 1 and the model's std > 0
+    return Calibration(
+        mean=mean.astype(np.float32), std=std.astype(np.float32), n_windows=n,
+        prior_windows=float(prior_windows), weight=w, model_name=model_name,
+        model_sha256=model_sha256, created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )  # fmt: skip
+
+
+def calibrate_for(
+    rows: ArrayLike, sidecar: Sidecar, *, prior_windows: float = DEFAULT_PRIOR_WINDOWS
+) -> Calibration:
+    """``compute_calibration`` with the model's training statistics and identity."""
+    return compute_calibration(
+        rows, sidecar.norm_mean, sidecar.norm_std, prior_windows=prior_windows,
+        model_name=sidecar.name, model_sha256=sidecar.tflite_sha256,
+    )  # fmt: skip
+
+
+def _bad(field: str, why: str) -> InputError:
+    return InputError(f"calibration invalid: {field}: {why}")
+
+
+def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    if name not in data:
+        raise _bad(name, "missing")
+    value = data[name]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise _bad(name, f"expected {getattr(kind, '__name__', 'a number')}")
+    return value
+
+
+def _vector(data: dict[str, Any], name: str, *, positive: bool) -> np.ndarray:
+    values = _field(data, name, list)
+    if len(values) != N_FEATURES:
+        raise _bad(name, f"expected {N_FEATURES} numbers, got {len(values)}")
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if not numeric or not all(math.isfinite(v) and abs(v) < 1e30 for v in values):
+        raise _bad(name, "every value must be a finite number")
+    vector = np.asarray(values, dtype=np.float32)
+    if positive and not (vector > 0).all():
+        raise _bad(name, "every value must be > 0")
+    return vector
+
+
+def validate_calibration(data: object) -> Calibration:
+    """A Calibration from parsed JSON, or InputError naming the first bad field."""
+    if not isinstance(data, dict):
+        raise InputError("calibration invalid: the top level must be a JSON object")
+    if data.get("kind") != CALIBRATION_KIND:
+        raise _bad("kind", f"expected {CALIBRATION_KIND!r} (is this a calibration file?)")
+    schema = _field(data, "schema", int)
+    if schema != CALIBRATION_SCHEMA:
+        raise _bad("schema", f"version {schema} is not supported (this serdevice reads "
+                             f"{CALIBRATION_SCHEMA})")  # fmt: skip
+    if _field(data, "feature_set", str) != FEATURE_SET:
+        raise _bad("feature_set", f"expected {FEATURE_SET}")
+    if tuple(_field(data, "feature_names", list)) != FEATURE_NAMES:
+        raise InputError("calibration invalid: feature names differ from the extractor's")
+    sha = _field(data, "tflite_sha256", str)
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise _bad("tflite_sha256", "expected 64 lowercase hex digits")
+    n_windows = _field(data, "n_windows", int)
+    prior = float(_field(data, "prior_windows", (int, float)))
+    if n_windows < 0 or not (math.isfinite(prior) and prior > 0):
+        raise _bad("n_windows/prior_windows", "need n_windows >= 0 and prior_windows > 0")
+    return Calibration(
+        mean=_vector(data, "mean", positive=False), std=_vector(data, "std", positive=True),
+        n_windows=n_windows, prior_windows=prior, weight=shrink_weight(n_windows, prior),
+        model_name=str(data.get("model", "")), model_sha256=sha,
+        created=str(data.get("created", "")),
+    )  # fmt: skip
+
+
+def read_calibration(path: str | Path) -> Calibration:
+    """Load and validate a calibration file (InputError if missing, not JSON, or invalid)."""
+    file = Path(path)
+    if file.is_dir():
+        raise InputError(f"calibration {file}: is a directory, not a calibration file")
+    if not file.is_file():
+        raise InputError(f"calibration {file}: no such file")
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"calibration {file}: too large to be a calibration file")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise InputError(f"calibration {file}: not a JSON calibration file") from None
+    return validate_calibration(data)
+
+
+def check_matches(calibration: Calibration, sidecar: Sidecar) -> Calibration:
+    """The calibration, if it was made for this model (sha256); else InputError saying so."""
+    if calibration.model_sha256 != sidecar.tflite_sha256:
+        made_for = calibration.model_name or "another model"
+        raise InputError(
+            f"calibration was made for {made_for} (sha256 {calibration.model_sha256[:12]}), "
+            f"not for {sidecar.name} (sha256 {sidecar.tflite_sha256[:12]}): run serdevice "
+            "calibrate with this model"
+        )
+    return calibration
+
+
+def load_calibration(path: str | Path, model: Model) -> Calibration:
+    """A validated calibration for ``model`` (what ``listen --calibration`` uses)."""
+    return check_matches(read_calibration(path), model.sidecar)
+
+
+def write_calibration(calibration: Calibration, path: str | Path) -> Path:
+    """Write the file atomically (a temporary name beside it, then rename)."""
+    file = Path(path)
+    if file.is_dir():
+        raise InputError(f"--out {file}: is a directory")
+    partial = file.with_name(f".{file.name}.partial")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(calibration.to_json(), indent=1) + "\n", encoding="utf-8")
+        os.replace(partial, file)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise InputError(f"--out {file}: cannot write ({exc.strerror or exc})") from None
+    return file
+
+
+def stack_rows(rows: Iterable[np.ndarray]) -> np.ndarray:
+    """Feature vectors -> one (n, 88) float32 array (n may be 0)."""
+    listed = [np.asarray(r, dtype=np.float32).reshape(N_FEATURES) for r in rows]
+    return np.stack(listed) if listed else np.zeros((0, N_FEATURES), dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Collected:
+    """What a calibration run heard: the speech windows' features, and counts."""
+
+    rows: np.ndarray  # float32, (n_speech_windows, N_FEATURES)
+    windows: int
+    audio_s: float
+
+
+class SpeechRowCollector:
+    """Keeps the feature rows of windows the speech gate calls speech (as ``listen`` gates)."""
+
+    def __init__(self, *, window_s: float, vad_aggressiveness: int = 2,
+                 speech_threshold: float = 0.3) -> None:  # fmt: skip
+        from .gate import SpeechGate
+
+        self.window_s = window_s
+        self.gate = SpeechGate(aggressiveness=vad_aggressiveness, threshold=speech_threshold,
+                               window_s=window_s)  # fmt: skip
+        self.windows = 0
+        self._rows: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def on_row(self, row: FeatureRow) -> None:
+        """openSMILE's callback: keep the row if its window is speech."""
+        decision = self.gate.decide(row.t_end, min(self.window_s, row.t_end))
+        with self._lock:
+            self.windows += 1
+            if decision.is_speech:
+                self._rows.append(row.values)
+
+    def rows(self) -> np.ndarray:
+        """The speech rows so far, (n, 88)."""
+        with self._lock:
+            return stack_rows(self._rows)
+
+
+def collect_speech_rows(
+    source: AudioSource,
+    *,
+    window_s: float,
+    hop_s: float,
+    max_audio_s: float | None = None,
+    vad_aggressiveness: int = 2,
+    speech_threshold: float = 0.3,
+) -> Collected:
+    """Run ``source`` through the speech gate and streaming eGeMAPS; keep speech rows only."""
+    from .features import StreamingEgemaps
+
+    collector = SpeechRowCollector(window_s=window_s, vad_aggressiveness=vad_aggressiveness,
+                                   speech_threshold=speech_threshold)  # fmt: skip
+    limit = None if max_audio_s is None else int(max_audio_s * SAMPLE_RATE)
+    pushed = 0
+    features = StreamingEgemaps(window_s=window_s, hop_s=hop_s, on_row=collector.on_row)
+    try:
+        for chunk in source.chunks():
+            if limit is not None:
+                chunk = chunk[: max(0, limit - pushed)]
+            pushed += len(chunk)
+            collector.gate.feed(chunk)  # the gate sees audio before openSMILE can finish a window
+            features.push(chunk)
+            if limit is not None and pushed >= limit:
+                break
+    finally:
+        source.stop()
+        features.close()
+    return Collected(rows=collector.rows(), windows=collector.windows,
+                     audio_s=pushed / SAMPLE_RATE)  # fmt: skip

@@ -1,0 +1,101 @@
+"""``serdevice service install|uninstall|status|unit``: run the recognizer as a systemd service."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _default_executable() -> str:
+    """The ``serdevice`` script beside this interpreter (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).with_name("serdevice")
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("serdevice") or "/opt/serdevice/venv/bin/serdevice"
+
+
+@click.group()
+def service() -> None:
+    """Install, remove or inspect the systemd service (deploy/README.md has the manual steps)."""
+
+
+def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that shape the unit, shared by ``unit`` and ``install``."""
+    options = [
+        click.option("--model", "model_name", default="dae_metric_act", show_default=True,
+                     help="Model the service listens with (bundled name or absolute path)."),
+        click.option("--source", default="mic", show_default=True, help="mic or an audio FILE."),
+        click.option("--device", default=None, help="Capture device: index or name substring."),
+        click.option("--calibration", type=click.Path(path_type=Path), default=None,
+                     help="A wearer's calibration file (absolute path)."),
+        click.option("--output", type=click.Path(path_type=Path),
+                     default=Path("/var/lib/serdevice/events.jsonl"), show_default=True,
+                     help="The JSONL events file (its folder becomes writable to the service)."),
+        click.option("--executable", default=None,
+                     help="Absolute path of serdevice (default: this installation's)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _config(model_name: str, source: str, device: str | None, calibration: Path | None,
+            output: Path, executable: str | None) -> object:  # fmt: skip
+    from ..contracts import InputError
+    from ..service import ServiceConfig, validate_executable
+
+    for name, path in (("--output", output), ("--calibration", calibration)):
+        if path is not None and not path.is_absolute():
+            raise InputError(f"{name} {path}: must be an absolute path for a service")
+    return ServiceConfig(
+        executable=validate_executable(executable or _default_executable()), model=model_name,
+        source=source, device=device, calibration=calibration, output=output,
+    )  # fmt: skip
+
+
+@service.command()
+@_config_options
+def unit(**options: object) -> None:
+    """Print the unit file install would write (nothing is changed)."""
+    from ..service import render_unit
+
+    click.echo(render_unit(_config(**options)), nl=False)  # type: ignore[arg-type]
+
+
+@service.command()
+@_config_options
+@click.option("--no-start", is_flag=True, help="Enable at boot but do not start now.")
+def install(no_start: bool, **options: object) -> None:
+    """Write the unit, create the serdevice user (audio group), daemon-reload, enable, start."""
+    from ..service import install as do_install
+    from ..service import require_systemd
+
+    require_systemd(need_root=True)
+    path = do_install(_config(**options), start=not no_start)  # type: ignore[arg-type]
+    click.echo(f"installed {path}; logs: journalctl -u serdevice; events: --output file")
+
+
+@service.command()
+def uninstall() -> None:
+    """Stop, disable and remove the unit (the serdevice user and its events stay)."""
+    from ..service import require_systemd
+    from ..service import uninstall as do_uninstall
+
+    require_systemd(need_root=True)
+    click.echo(f"removed {do_uninstall()}")
+
+
+@service.command()
+def status() -> None:
+    """The service's state as systemd sees it (active, restarts, watchdog)."""
+    from ..service import require_systemd
+    from ..service import status as read_status
+
+    require_systemd(need_root=False)
+    for key, value in read_status().items():
+        click.echo(f"{key:<16} {value}")
