@@ -32,6 +32,12 @@ def test_reconstruction_is_mean_squared_error():
     assert losses.reconstruction(x, x + 2).item() == pytest.approx(4.0)
 
 
+def test_gaussian_nll_sums_features_and_averages_samples():
+    x = torch.zeros(2, 3)
+    x_hat = torch.tensor([[1.0, 1.0, 1.0], [2.0, 0.0, 0.0]])  # squared norms 3 and 4
+    assert losses.gaussian_nll(x, x_hat).item() == pytest.approx(0.5 * (3 + 4) / 2)
+
+
 def test_metric_loss_is_zero_with_slope_one_when_latent_follows_the_label():
     label = torch.tensor([3.0, 1.0, 4.5, 2.0])
     z = torch.stack([label, torch.tensor([9.0, -1.0, 0.3, 5.0])], dim=1)  # 2nd coordinate free

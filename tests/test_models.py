@@ -17,6 +17,15 @@ from serdevice.train.models import (
 from serdevice.train.training import TrainConfig, encode, fit
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny nets, as the CLI trains them: one thread (two spin-waiting on a busy box cost 10x)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("method", ENCODER_METHODS)
 def test_encoder_plus_four_class_head_under_400_parameters(method):
     encoder = build_encoder(method, 4)

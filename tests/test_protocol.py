@@ -37,7 +37,9 @@ def test_evaluate_quick_writes_report_results_and_plots(cli, tmp_path):
     report = (out / "report.md").read_text()
     for heading in ("N-S-A", "N-S-H-A", "Adjusted R²", "Spearman", "transfer + 20 %",
                     "published, not run here", "SUPERB", "SYNTHETIC DATA",
-                    "Clip level (the seed) vs the device's 2 s windows"):  # fmt: skip
+                    "Clip level (the seed) vs the device's 2 s windows",
+                    "Which level serves the device", "Against the seed's findings",
+                    "ρ-Act +unl.", "Spearman's ρ, valence"):  # fmt: skip
         assert heading in report, heading
     results = json.loads((out / "results.json").read_text())
     for level in ("clip", "window"):
@@ -54,3 +56,53 @@ def test_evaluate_rejects_an_unknown_method(cli, tmp_path):
     result = cli("evaluate", "--quick", "--methods", "dae,pca", "--out", str(tmp_path / "e"),
                  cwd=tmp_path)  # fmt: skip
     assert result.returncode == 2 and "unknown method(s) pca" in result.stderr
+
+
+def _summary(numbers: dict[tuple[str, str, str, str], float]) -> dict:
+    """A protocol summary with the given fold means (std 0)."""
+    out: dict = {}
+    for (level, method, corpus, metric), mean in numbers.items():
+        slot = out.setdefault(level, {}).setdefault(method, {}).setdefault(corpus, {})
+        setting = "in-domain" if corpus == "en" else "transfer"
+        slot.setdefault(setting, {})[metric] = {"mean": mean, "std": 0.0, "n": 5}
+    return out
+
+
+def test_level_verdict_picks_the_level_with_more_transfer_wins():
+    from serdevice.train.report import level_verdict
+
+    numbers = {}
+    for target in ("de", "fr"):
+        numbers[("clip", "dae-metric-act", target, "bacc_nsha")] = 0.40
+        numbers[("window", "dae-metric-act", target, "bacc_nsha")] = 0.50
+        numbers[("clip", "dae-metric-act", target, "spearman_act")] = 0.70
+        numbers[("window", "dae-metric-act", target, "spearman_act")] = 0.60
+        numbers[("clip", "dae", target, "bacc_nsha")] = 0.20
+        numbers[("window", "dae", target, "bacc_nsha")] = 0.30
+    text = " ".join(level_verdict(_summary(numbers), ["clip", "window"],
+                                  ["dae", "dae-metric-act"], ["de", "fr"]))  # fmt: skip
+    assert "serves the device: window" in text
+    assert "window wins 2 and clip 1" in text
+    assert "N-S-H-A 0.40 (clip) vs 0.50 (window), ρ-Act 0.70 vs 0.60" in text
+    numbers[("window", "dae", "de", "bacc_nsha")] = numbers[
+        ("window", "dae", "fr", "bacc_nsha")
+    ] = 0.1
+    text = " ".join(level_verdict(_summary(numbers), ["clip", "window"],
+                                  ["dae", "dae-metric-act"], ["de", "fr"]))  # fmt: skip
+    assert "serves the device: clip" in text
+    assert level_verdict(_summary(numbers), ["clip"], ["dae"], ["de"]) == []
+
+
+def test_seed_comparison_states_whether_metric_act_raises_r2():
+    from serdevice.train.protocol import Results
+    from serdevice.train.report import seed_comparison
+
+    numbers = {("clip", "dae", "en", "adj_r2_act"): 0.41, ("clip", "dae-metric-act", "en", "adj_r2_act"): 0.49,
+               ("clip", "dae", "de", "adj_r2_act"): 0.2, ("clip", "dae-metric-act", "de", "adj_r2_act"): 0.3}  # fmt: skip
+    s = _summary(numbers)
+    results = Results(folds={"clip": {"dae": {}, "dae-metric-act": {}}})
+    text = "\n".join(seed_comparison(s, results, "en", ["de"]))
+    assert "dae-metric-act raises the adjusted R² of activation over dae: 0.49 vs 0.41" in text
+    assert "0.30 vs 0.20 over the transfer targets" in text
+    s["clip"]["dae"]["en"]["in-domain"]["adj_r2_act"]["mean"] = 0.6
+    assert "does not raise" in "\n".join(seed_comparison(s, results, "en", ["de"]))

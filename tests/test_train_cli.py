@@ -48,6 +48,10 @@ def test_train_writes_the_run_folder_without_pickle(cli, corpus, tmp_path):
     loaded = load_run(run)
     assert loaded.train_features.shape[1] == 88
     assert loaded.encoder(torch.zeros(1, 88)).shape == (1, 2)
+    assert loaded.labels == ("neutral", "sad", "happy", "angry")
+    # the saved features, encoded by the reloaded encoder, give the heads' scores (K columns)
+    z = loaded.encoder(torch.as_tensor(loaded.train_features[:5])).detach().numpy()
+    assert loaded.heads.scores(z).shape == (5, 4)
 
 
 def test_device_cuda_falls_back_with_a_message(cli, corpus, tmp_path):
@@ -62,6 +66,7 @@ def test_device_cuda_falls_back_with_a_message(cli, corpus, tmp_path):
     ("args", "message"),
     [
         (["--method", "pca"], "unknown method 'pca'"),
+        (["--method", "svc-egemaps"], "svc-egemaps has no encoder"),
         (["--method", "dae", "--data", "nosuch:/x"], "unknown corpus 'nosuch'"),
         (["--method", "dae", "--data", "synth:/no/such/dir"], "no such folder"),
     ],

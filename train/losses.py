@@ -8,10 +8,23 @@ import torch
 def reconstruction(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     """Eq. 1: E||x - g(f(x_n))||^2, as the mean squared error over samples and features.
 
-    The mean (rather than the sum over 88 features) keeps it on the same scale as the KL,
-    cluster and metric terms, which the seed adds with unit weights.
+    The mean (rather than the sum over 88 features) keeps it on the same scale as the metric
+    terms, which the seed adds with unit weights (with the sum they are swamped: transfer
+    N-S-H-A of dae-metric-act fell from 0.45 to 0.30 on the synthetic corpus). The VAEs use
+    ``gaussian_nll`` instead.
     """
     return torch.mean((x - x_hat) ** 2)
+
+
+def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """Eq. 2's -log p(x|z) for a unit-variance Gaussian decoder: 0.5||x - x_hat||^2 per sample.
+
+    Summed over the 88 features (constants dropped), averaged over samples: the scale at which
+    the KL term is the ELBO's. The per-feature mean of ``reconstruction`` would weight the KL 44x
+    and, measured on the synthetic corpus, collapse the plain VAE's latent (adjusted R^2 of
+    activation 0.02 vs 0.37 with this term).
+    """
+    return 0.5 * torch.mean(torch.sum((x - x_hat) ** 2, dim=1))
 
 
 def kl_standard_normal(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,33 @@ PUBLISHED: dict[str, list[str]] = {
         "DAE-Metric-act": ["0.54/0.54", "0.74/0.57", "0.58/0.46", "0.46/0.33", "0.55/0.41", "0.44/0.27"],
         "DAE-Metric-val": ["0.54/0.54", "0.78/0.61", "0.61/0.49", "0.45/0.34", "0.60/0.43", "0.42/0.25"],
 }  # fmt: skip
+# The seed's adjusted R^2 act / val of the DAEs (IEMOCAP in-domain, the rest transfer).
+PUBLISHED_R2_CORPORA = ["IEMOCAP", "EMO-DB", "CAFE", "URDU", "AESD"]
+PUBLISHED_R2: dict[str, list[str]] = {
+        "DAE-Unsupervised": ["0.41/0.06", "0.63/0.05", "0.41/0.14", "0.28/0.14", "0.30/-0.00"],
+        "DAE-Metric-act": ["0.49/0.05", "0.63/0.04", "0.46/0.13", "0.32/0.13", "0.31/-0.00"],
+        "DAE-Metric-val": ["0.39/0.11", "0.61/0.10", "0.43/0.15", "0.38/0.17", "0.27/0.01"],
+}  # fmt: skip
+# The seed's Spearman rho (activation) of the VAEs' latents, transfer setting.
+PUBLISHED_RHO: dict[str, list[str]] = {
+        "Unsupervised": ["0.26", "0.31", "0.24", "0.12", "0.18"],
+        "Metric-cluster": ["0.19", "0.23", "0.12", "0.07", "0.12"],
+        "Metric-act": ["0.76", "0.53", "0.35", "0.38", "0.31"],
+        "Metric-val": ["0.29", "-0.05", "0.31", "0.03", "0.01"],
+}  # fmt: skip
+SETTING_TAG = {"in-domain": "", "transfer": "", "transfer+unlabeled": " +unl."}
+R2_NOTE = [
+    "Adjusted R²: OLS of the held-out label on the 2-D latent, with intercept (the seed's \"linear "
+    "dependence of l on z\"). For independent pairs z_d = z_i - z_j, l_d = l_i - l_j, the "
+    "dependence of l_d on z_d has the same population R², so this is also the seed's z_d-on-l_d "
+    "figure. The source column is in-domain CV, the others transfer.",
+    "",
+]  # fmt: skip
+RHO_NOTE = [
+    "Spearman's ρ between the held-out label and its linear prediction from the latent "
+    "(regression fitted on the other folds).",
+    "",
+]  # fmt: skip
 
 
 def fmt(cell: dict[str, float] | None) -> str:
@@ -67,7 +94,8 @@ def accuracy_table(s: dict[str, Any], level: str, methods: list[str], source: st
 def metric_table(s: dict[str, Any], level: str, methods: list[str], corpora: list[tuple[str, str]],
                  metrics: list[tuple[str, str]]) -> list[str]:  # fmt: skip
     """One row per method; a column per (corpus, setting) x metric."""
-    header = ["Method"] + [f"{c} {label}" for c, _ in corpora for label, _ in metrics]
+    header = ["Method"] + [f"{c} {label}{SETTING_TAG[setting]}" for c, setting in corpora
+                           for label, _ in metrics]  # fmt: skip
     rows = [[m] + [fmt(_cell(s, level, m, c, setting, key)) for c, setting in corpora
                    for _, key in metrics] for m in methods]  # fmt: skip
     return _table(header, rows)
@@ -88,7 +116,9 @@ def latent_shift(latents: dict[str, Any], source: str) -> dict[str, float]:
     return out
 
 
-def plot_latents(latents: dict[str, Any], out_dir: Path, level: str) -> list[Path]:
+def plot_latents(
+    latents: dict[str, Any], out_dir: Path, level: str, *, synthetic: bool = True
+) -> list[Path]:
     """One PNG per method: latent scatter per corpus, coloured by class and by activation."""
     import matplotlib
 
@@ -99,7 +129,9 @@ def plot_latents(latents: dict[str, Any], out_dir: Path, level: str) -> list[Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     for method, by_corpus in latents.items():
         names = list(by_corpus)
-        fig, axes = plt.subplots(2, len(names), figsize=(2.6 * len(names), 5.2), squeeze=False)
+        # Shared axes: a language whose latent drifts away from the source's shows as a shift.
+        fig, axes = plt.subplots(2, len(names), figsize=(2.6 * len(names) + 0.8, 5.2),
+                                 squeeze=False, sharex=True, sharey=True)  # fmt: skip
         for col, name in enumerate(names):
             z, data = by_corpus[name]
             top, bottom = axes[0][col], axes[1][col]
@@ -115,8 +147,10 @@ def plot_latents(latents: dict[str, Any], out_dir: Path, level: str) -> list[Pat
         handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=k)
                    for k, c in CLASS_COLOURS.items()]  # fmt: skip
         fig.legend(handles=handles, loc="upper right", fontsize=7, ncol=5)
-        fig.colorbar(points, ax=axes[1].tolist(), shrink=0.8, label="activation")
-        fig.suptitle(f"{method}: 2-D latent ({level} level; SYNTHETIC data)", fontsize=10, x=0.3)
+        fig.subplots_adjust(left=0.06, right=0.92, top=0.86, bottom=0.08)
+        fig.colorbar(points, cax=fig.add_axes((0.94, 0.1, 0.012, 0.32)), label="activation")
+        data_note = "; SYNTHETIC data" if synthetic else ""
+        fig.suptitle(f"{method}: 2-D latent ({level} level{data_note})", fontsize=10, x=0.3)
         path = out_dir / f"latent_{level}_{method}.png"
         fig.savefig(path, dpi=80)
         plt.close(fig)
@@ -133,7 +167,7 @@ def write_outputs(out: Path, results: Results, meta: dict[str, Any]) -> dict[str
     )
     plots = []
     for level, latents in results.latents.items():
-        plots += plot_latents(latents, out / "plots", level)
+        plots += plot_latents(latents, out / "plots", level, synthetic=bool(meta.get("synthetic")))
     (out / "report.md").write_text("\n".join(report_lines(s, results, meta, plots, out)) + "\n")
     return s
 
@@ -170,10 +204,13 @@ def report_lines(s: dict[str, Any], results: Results, meta: dict[str, Any], plot
         corpora = [(source, "in-domain")] + [(t, "transfer") for t in targets]
         lines += metric_table(s, level, encoders, corpora,
                               [("R²-Act", "adj_r2_act"), ("R²-Val", "adj_r2_val")]) + [""]  # fmt: skip
-        lines += ["### Spearman's ρ, activation: transfer vs + unlabeled", ""]
+        lines += R2_NOTE
         corpora = [(t, setting) for t in targets for setting in ("transfer", "transfer+unlabeled")]
-        lines += metric_table(s, level, encoders, corpora, [("ρ-Act", "spearman_act")]) + [""]
-        lines += ["Columns alternate transfer / transfer+unlabeled for each target.", ""]
+        for name, key in (("activation", "spearman_act"), ("valence", "spearman_val")):
+            lines += [f"### Spearman's ρ, {name}: transfer and transfer + unlabeled (+unl.)", ""]
+            lines += metric_table(s, level, encoders, corpora, [(f"ρ-{name[:3].title()}", key)])
+            lines += [""]
+        lines += RHO_NOTE
         shift = latent_shift(results.latents.get(level, {}), source)
         lines += ["### Latent consistency across languages", "",
                   f"Mean distance of each target's latent centroid from {source}'s, in units of "
@@ -184,6 +221,8 @@ def report_lines(s: dict[str, Any], results: Results, meta: dict[str, Any], plot
         lines += [f"Run time at this level: {results.seconds.get(level, 0):.0f} s.", ""]
     if len(results.folds) > 1:
         lines += level_comparison(s, list(results.folds), encoders, targets)
+        lines += level_verdict(s, list(results.folds), encoders, targets)
+    lines += seed_comparison(s, results, source, targets)
     lines += [
         "## The seed's published numbers (real corpora) — published, not run here",
         "",
@@ -191,6 +230,11 @@ def report_lines(s: dict[str, Any], results: Results, meta: dict[str, Any], plot
         "",
     ]
     lines += _table(["Method", *PUBLISHED_CORPORA], [[k, *v] for k, v in PUBLISHED.items()]) + [""]
+    lines += ["Adjusted R² act / val of the DAEs (IEMOCAP in-domain, others transfer):", ""]
+    lines += _table(["Method", *PUBLISHED_R2_CORPORA], [[k, *v] for k, v in PUBLISHED_R2.items()])
+    lines += ["", "Spearman's ρ (activation) of the VAEs' latents, transfer:", ""]
+    lines += _table(["Method", *PUBLISHED_R2_CORPORA], [[k, *v] for k, v in PUBLISHED_RHO.items()])
+    lines += [""]
     lines += ["## Plots", ""] + [f"- [{p.name}]({p.relative_to(out).as_posix()})" for p in plots]
     return lines
 
@@ -210,3 +254,83 @@ def level_comparison(s: dict[str, Any], levels: list[str], methods: list[str],
     header = ["Method"] + [f"{lvl} {m}" for lvl in levels for m in ("N-S-H-A", "ρ-Act")]
     return ["## Clip level (the seed) vs the device's 2 s windows", "",
             "Mean over transfer targets.", ""] + _table(header, rows) + [""]  # fmt: skip
+
+
+def mean_over(
+    s: dict[str, Any], level: str, method: str, corpora: list[str], setting: str, metric: str
+) -> float:
+    """Mean of the fold means over corpora (NaN when none has a number)."""
+    values = [_cell(s, level, method, c, setting, metric) for c in corpora]
+    means = [v["mean"] for v in values if v and math.isfinite(v["mean"])]
+    return float(np.mean(means)) if means else float("nan")
+
+
+def level_verdict(s: dict[str, Any], levels: list[str], methods: list[str],
+                  targets: list[str]) -> list[str]:  # fmt: skip
+    """Which feature level serves the device: the one with more transfer wins, with numbers."""
+    if not {"clip", "window"} <= set(levels) or not methods:
+        return []
+    wins = {"clip": 0, "window": 0}
+    for method in methods:
+        for metric in ("bacc_nsha", "spearman_act"):
+            clip, window = (mean_over(s, lvl, method, targets, "transfer", metric)
+                            for lvl in ("clip", "window"))  # fmt: skip
+            if math.isfinite(clip) and math.isfinite(window) and clip != window:
+                wins["window" if window > clip else "clip"] += 1
+    best = "window" if wins["window"] >= wins["clip"] else "clip"
+    lead = "dae-metric-act" if "dae-metric-act" in methods else methods[0]
+    figures = {lvl: (mean_over(s, lvl, lead, targets, "transfer", "bacc_nsha"),
+                     mean_over(s, lvl, lead, targets, "transfer", "spearman_act"))
+               for lvl in ("clip", "window")}  # fmt: skip
+    why = (
+        "the device classifies every 2 s window, so a model trained on windows meets at run time "
+        "the rows it was trained on (clip vectors average a whole utterance), and an utterance "
+        "gives several windows, so there are more training rows"
+        if best == "window"
+        else "clip vectors average a whole utterance and are less noisy than 2 s windows; the "
+        "device would then have to pool windows to clip length before deciding"
+    )  # fmt: skip
+    return [
+        f"**Which level serves the device: {best}.** Over {len(methods)} encoder methods x "
+        f"(transfer N-S-H-A, ρ-Act), window wins {wins['window']} and clip {wins['clip']} "
+        f"comparisons. {lead}: N-S-H-A {figures['clip'][0]:.2f} (clip) vs "
+        f"{figures['window'][0]:.2f} (window), ρ-Act {figures['clip'][1]:.2f} vs "
+        f"{figures['window'][1]:.2f}. Why: {why}. Window rows are scored per window, clip rows "
+        "per utterance, so the two accuracies count different units.",
+        "",
+    ]
+
+
+def seed_comparison(s: dict[str, Any], results: Results, source: str,
+                    targets: list[str]) -> list[str]:  # fmt: skip
+    """The seed's two headline findings, checked on these numbers."""
+    lines = ["## Against the seed's findings", ""]
+    for level in results.folds:
+        methods = set(results.folds[level])
+        if {"dae", "dae-metric-act"} <= methods:
+            own = {m: (mean_over(s, level, m, [source], "in-domain", "adj_r2_act"),
+                       mean_over(s, level, m, targets, "transfer", "adj_r2_act"))
+                   for m in ("dae", "dae-metric-act")}  # fmt: skip
+            raised = own["dae-metric-act"][0] > own["dae"][0]
+            lines.append(
+                f"- {level}: dae-metric-act {'raises' if raised else 'does not raise'} the adjusted "
+                f"R² of activation over dae: {own['dae-metric-act'][0]:.2f} vs "
+                f"{own['dae'][0]:.2f} in-domain on {source} (the seed: 0.49 vs 0.41 on IEMOCAP), "
+                f"{own['dae-metric-act'][1]:.2f} vs {own['dae'][1]:.2f} over the transfer targets."
+            )
+        shift = latent_shift(results.latents.get(level, {}), source)
+        if shift:
+            ranked = sorted(shift, key=lambda m: shift[m])
+            vae_first = ranked[0].startswith("vae")
+            other = next((m for m in ranked if m.startswith("vae") != vae_first), None)
+            versus = (
+                f"; best {'non-' if vae_first else ''}VAE: {other} {shift[other]:.2f}"
+                if other
+                else ""
+            )
+            lines.append(
+                f"- {level}: the most consistent latent across languages is {ranked[0]}'s "
+                f"(shift {shift[ranked[0]]:.2f}{versus}); "
+                f'the seed\'s "VAE most consistent" is {"" if vae_first else "not "}reproduced.'
+            )
+    return lines + [""]

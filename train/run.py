@@ -35,6 +35,11 @@ class TrainedRun:
     train_classes: np.ndarray  # int, -1 = other
     train_activation: np.ndarray
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Class order of the SVC scores (heads.json's ``labels``)."""
+        return self.heads.labels
+
 
 def write_json(path: Path, data: object) -> None:
     """Pretty JSON, written atomically."""

@@ -58,8 +58,10 @@ def batch_loss(
     method = config.method
     noisy = x + config.noise * torch.randn_like(x) if method.startswith("dae") else x
     x_hat, _, mean, log_var = model(noisy)
-    terms = {"rec": losses.reconstruction(x, x_hat)}
-    if method in VARIATIONAL and log_var is not None:
+    variational = method in VARIATIONAL
+    rec = losses.gaussian_nll if variational else losses.reconstruction
+    terms = {"rec": rec(x, x_hat)}
+    if variational and log_var is not None:
         terms["kl"] = _beta(config, epoch) * losses.kl_standard_normal(mean, log_var)
     if method == "vae-cluster":
         terms["clus"] = config.gamma * losses.cluster_loss(mean, classes)

@@ -115,12 +115,12 @@ def evaluate(
         raise InputError(
             f"unknown method(s) {', '.join(unknown)}: choose from {', '.join(METHODS)}"
         )
-    synthetic = train_spec is None or transfer_specs is None
-    if synthetic:
+    if train_spec is None or transfer_specs is None:
         folder = default_corpus(quick, jobs).resolve()
     train_spec = train_spec or f"synth:{folder}?language=en"
     targets = ([s.strip() for s in transfer_specs.split(",") if s.strip()] if transfer_specs
                else [f"synth:{folder}?language={lang}" for lang in DEFAULT_TARGETS])  # fmt: skip
+    synthetic = any(spec.startswith("synth:") for spec in [train_spec, *targets])
     levels = ("clip", "window") if level == "both" else (level,)
     protocol = Protocol(
         methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,

@@ -93,11 +93,19 @@ def train(
     cache_dir: Path | None,
 ) -> None:
     """Train one compact encoder with its method's loss, then its SVC and activation heads."""
-    from serdevice.train.models import ENCODER_METHODS
+    from serdevice.train.models import ENCODER_METHODS, REFERENCE_METHOD
     from serdevice.train.trainer import TrainRequest, train_run
 
+    if method == REFERENCE_METHOD:
+        raise InputError(f"{method} has no encoder to train or export; "
+                         "it is the reference row of serdevice evaluate")  # fmt: skip
     if method not in ENCODER_METHODS:
         raise InputError(f"unknown method {method!r}: choose one of {', '.join(ENCODER_METHODS)}")
+    import torch
+
+    # Same seed, same run folder on the CPU; warn_only: CUDA kernels without a deterministic
+    # variant still run (with a warning) instead of failing.
+    torch.use_deterministic_algorithms(True, warn_only=True)
     specs = [s.strip() for s in data_specs.split(",") if s.strip()]
     started = time.time()
     request = TrainRequest(
