@@ -23,7 +23,7 @@ from serdevice.device.sidecar import validate
 from serdevice.train.run import TrainedRun, load_run
 
 from .parity import parity, split_rows
-from .tflite import ExportGraph, convert, output_map, write_atomically
+from .tflite import ExportGraph, convert, io_dtypes, output_map, write_atomically
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,7 +102,7 @@ def export_run(
     outputs = output_map(model_bytes)
     metrics = {"parity": parity(graph, run.heads, model_bytes, outputs,
                                 run.train_features[held], run.train_classes[held]),
-               "size_bytes": len(model_bytes)}  # fmt: skip
+               "size_bytes": len(model_bytes), "io_dtypes": io_dtypes(model_bytes, outputs)}  # fmt: skip
     sidecar = build_sidecar(
         run, name or out.stem, model_bytes, outputs, quantization, metrics, created
     )
