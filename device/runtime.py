@@ -95,6 +95,7 @@ class Listener:
         self._keep = keep_predictions
         self._rows: queue.Queue[tuple[FeatureRow, float] | None] = queue.Queue()
         self._clock = _Clock()
+        self._pushed = 0  # samples of audio fed so far (the audio clock)
         self._stop = threading.Event()
         self._failure: BaseException | None = None
         self._watchdog = watchdog  # systemd's: pinged per window, so a stalled loop is restarted
@@ -164,6 +165,8 @@ class Listener:
         features = StreamingEgemaps(
             window_s=self.window_s, hop_s=self.hop_s, on_row=self._row_ready
         )
+        if hasattr(source, "on_fault"):  # a microphone that can go away and come back
+            source.on_fault = lambda message, **fields: self.source_fault(source, message, **fields)
         try:
             for chunk in source.chunks():
                 if limit is not None and pushed + len(chunk) >= limit:
@@ -171,6 +174,7 @@ class Listener:
                     self.summary.reason = "duration reached"
                     self._stop.set()
                 pushed += len(chunk)
+                self._pushed = pushed
                 self._clock.mark(pushed)
                 self.gate.feed(chunk)
                 features.push(chunk)
@@ -195,9 +199,17 @@ class Listener:
             raise self._failure
         return self.summary
 
+    def source_fault(self, source: AudioSource, message: str, *, lost: bool, **fields: Any) -> None:
+        """The capture device went away (an ``error`` event) or came back; then a ``stats`` event."""
+        t = self._pushed / SAMPLE_RATE
+        if lost:
+            self.emit(EventType.ERROR, t=t, message=message, fault="capture_lost", recoverable=True)
+        self.emit(EventType.STATS, t=t, capture="lost" if lost else "resumed", **fields,
+                  **self.stats(source))  # fmt: skip
+
     def stats(self, source: AudioSource) -> dict[str, Any]:
         """Counters for a ``stats`` event."""
         s = source.stats
         return {"xruns": s.overflows, "dropped_chunks": s.dropped_chunks, "nonfinite": s.nonfinite,
-                "clipped": s.clipped, "odd_bytes": s.odd_bytes, "windows": self.summary.windows,
+                "clipped": s.clipped, "odd_bytes": s.odd_bytes, "reconnects": s.reconnects, "windows": self.summary.windows,
                 "cpu_s": time.process_time()}  # fmt: skip

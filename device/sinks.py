@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -122,19 +123,22 @@ class Fanout:
     def __init__(self, sinks: list[Sink], make_error: Any) -> None:
         self.sinks = list(sinks)
         self._make_error = make_error
+        self._lock = threading.RLock()  # the events thread and the capture loop both write
 
     def write(self, event: dict[str, Any]) -> None:
-        failed = []
-        for sink in self.sinks:
-            try:
-                sink.write(event)
-            except StdoutClosed:
-                raise
-            except OSError as exc:
-                failed.append((sink, exc))
-        for broken, error in failed:
-            self.sinks.remove(broken)
-            self.write(self._make_error(f"{broken.name}: {error.strerror or error}; sink disabled"))
+        with self._lock:
+            failed = []
+            for sink in self.sinks:
+                try:
+                    sink.write(event)
+                except StdoutClosed:
+                    raise
+                except OSError as exc:
+                    failed.append((sink, exc))
+            for broken, error in failed:
+                self.sinks.remove(broken)
+                message = f"{broken.name}: {error.strerror or error}; sink disabled"
+                self.write(self._make_error(message))
 
     def close(self) -> None:
         for sink in self.sinks:
@@ -162,21 +166,31 @@ class Mqtt:
         self._client.max_queued_messages_set(max_queued)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.connect_async(parsed.hostname, parsed.port or 1883, keepalive=30)
+        self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
+        self._lock = threading.Lock()
+        self._queued = 0  # events handed to the client (sent, or held until the broker is back)
+        self._acked = 0  # ... of which the broker has acknowledged (QoS 1 PUBACK)
+        self.dropped = 0  # refused because the bounded queue was full
+        self._client.on_publish = self._on_publish
         self._client.loop_start()
-        self._last: Any = None
+
+    def _on_publish(self, *args: Any) -> None:
+        with self._lock:
+            self._acked += 1
 
     def write(self, event: dict[str, Any]) -> None:
-        info = self._client.publish(self.topic, to_line(event), qos=1)
-        if info.rc == 0:
-            self._last = info  # rc != 0: the bounded offline queue is full; the event is dropped
+        with self._lock:  # the network thread's acknowledgement may come before publish returns
+            info = self._client.publish(self.topic, to_line(event), qos=1)
+            if info.rc == self._queue_full:
+                self.dropped += 1  # the broker has been away long: the oldest events are kept
+            else:
+                self._queued += 1  # rc "no connection": held and sent on reconnecting
 
     def close(self, timeout_s: float = 5.0) -> None:
         import time
 
         deadline = time.monotonic() + timeout_s
-        while (
-            self._last is not None and not self._last.is_published() and time.monotonic() < deadline
-        ):
+        while self._acked < self._queued and time.monotonic() < deadline:
             time.sleep(0.05)  # shutdown only: give queued events a moment to reach the broker
         self._client.disconnect()
         self._client.loop_stop()

@@ -6,13 +6,18 @@ Each yields float32 mono chunks at 16 kHz, repairing and counting what it meets 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import itertools
+import os
+import select
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 
@@ -31,6 +36,7 @@ class SourceStats:
     odd_bytes: int = 0
     overflows: int = 0
     dropped_chunks: int = 0
+    reconnects: int = 0
 
 
 class AudioSource(Protocol):
@@ -131,7 +137,7 @@ class StdinSource:
         want = max(frame_bytes, int(self.native_rate * CHUNK_S) * frame_bytes)
         pending = b""
         while not self._stop.is_set():
-            data = self._stream.read(want)
+            data = self._read(want)
             if not data:
                 break
             pending += data
@@ -144,6 +150,22 @@ class StdinSource:
         if len(tail):
             yield tail
 
+    def _read(self, want: int) -> bytes:
+        """Up to ``want`` bytes; b"" at end of input or once stopped.
+
+        A pipe is polled, so a signal ends the stream even while the producer is silent (a
+        plain read would be resumed after the handler and block until more data came).
+        """
+        try:
+            fd = self._stream.fileno()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return self._stream.read(want)  # an in-memory stream: never blocks
+        while not self._stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.25)
+            if ready:
+                return os.read(fd, want)
+        return b""
+
     def decode(self, data: bytes) -> np.ndarray:
         """s16le interleaved bytes (whole frames) -> float32 mono (cleaned after resampling)."""
         samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
@@ -154,19 +176,30 @@ class StdinSource:
 
 
 class MicSource:
-    """A capture device via sounddevice; the callback only copies into a preallocated ring."""
+    """A capture device via sounddevice; the callback only copies into a preallocated ring.
+
+    A device that goes away mid-stream (unplugged, its PulseAudio module unloaded, the stream
+    stalled) is reported through ``on_fault`` and reopened with backoff until it returns or the
+    source is stopped; the gap becomes at most ``GAP_FILL_S`` of silence, so no analysis window
+    splices audio from before and after it. Only the first open failing is fatal.
+    """
+
+    BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # then every 30 s
+    STALL_S = 5.0  # an open stream with no audio for this long counts as lost
+    GAP_FILL_S = 2.0
 
     def __init__(self, device: str | None = None, *, ring_s: float = 10.0) -> None:
+        self.spec = device
         self.device_index, info = find_input_device(device)
         self.name = f"mic:{info['name']}"
         self.native_rate = int(float(str(info["default_samplerate"])))
         self.stats = SourceStats()
+        self.on_fault: Callable[..., None] | None = None  # (message, **fields); set by the loop
         self._ring = np.zeros(int(self.native_rate * ring_s), dtype=np.float32)
         self._write = 0  # total samples written (monotonic)
         self._read = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
-        self._error: str | None = None
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
         if status:
@@ -182,41 +215,108 @@ class MicSource:
             self._write += frames
             self._cond.notify()
 
-    def chunks(self) -> Iterator[np.ndarray]:
+    def _open(self) -> Any:
+        """A started input stream on the device (RuntimeFailure if it cannot be opened)."""
         import sounddevice
 
-        resample = Resampler(self.native_rate)
         try:
             stream = sounddevice.InputStream(
                 device=self.device_index, channels=1, samplerate=self.native_rate,
                 dtype="float32", blocksize=int(self.native_rate * CHUNK_S),
                 callback=self._callback,
             )  # fmt: skip
+            stream.start()
         except Exception as exc:  # noqa: BLE001 - PortAudio's errors
             raise RuntimeFailure(f"cannot open capture device {self.name}: {exc}") from None
-        with stream:
-            while not self._stop.is_set():
-                with self._cond:
-                    if self._write == self._read:
-                        self._cond.wait(timeout=1.0)
-                    available = self._write - self._read
-                if available == 0:
-                    if not stream.active:
-                        raise RuntimeFailure(f"capture device {self.name} stopped")
-                    continue
-                size = len(self._ring)
-                if available > size:  # the reader fell behind a whole ring: drop the oldest
-                    self.stats.dropped_chunks += 1
-                    self._read = self._write - size
-                    available = size
-                index = (self._read + np.arange(available)) % size
-                self._read += available
-                yield _clean(resample(self._ring[index]), self.stats)
+        return stream
+
+    def _reopen(self) -> Any:
+        """Rescan PortAudio's devices and open ours again (it may have a new index)."""
+        import sounddevice
+
+        sounddevice._terminate()  # PortAudio lists devices once per initialisation
+        sounddevice._initialize()
+        try:
+            self.device_index, _ = find_input_device(self.spec)
+        except InputError as exc:
+            raise RuntimeFailure(str(exc)) from None
+        return self._open()
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        resample = Resampler(self.native_rate)
+        stream = self._open()
+        try:
+            while True:
+                lost = yield from self._drain(stream, resample)
+                _close_quietly(stream)
+                stream = None
+                if self._stop.is_set():
+                    return
+                self.stats.reconnects += 1
+                self._fault(f"capture device {self.name} lost ({lost}); reconnecting", lost=True)
+                went = time.monotonic()
+                stream = self._wait_for_device()
+                if stream is None:
+                    return
+                gap = time.monotonic() - went
+                self._fault(f"capture device {self.name} is back after {gap:.1f} s", lost=False,
+                            gap_s=round(gap, 1))  # fmt: skip
+                yield np.zeros(int(SAMPLE_RATE * min(gap, self.GAP_FILL_S)), dtype=np.float32)
+        finally:
+            if stream is not None:
+                _close_quietly(stream)
+
+    def _drain(self, stream: Any, resample: Resampler) -> Generator[np.ndarray, None, str]:
+        """Yield captured audio until the stream ends (return why) or the source is stopped."""
+        last_audio = time.monotonic()
+        while not self._stop.is_set():
+            with self._cond:
+                if self._write == self._read:
+                    self._cond.wait(timeout=0.5)
+                available = self._write - self._read
+            if available == 0:
+                if not stream.active:
+                    return "stream stopped"
+                if time.monotonic() - last_audio > self.STALL_S:
+                    return f"no audio for {self.STALL_S:.0f} s"
+                continue
+            last_audio = time.monotonic()
+            size = len(self._ring)
+            if available > size:  # the reader fell behind a whole ring: drop the oldest
+                self.stats.dropped_chunks += 1
+                self._read = self._write - size
+                available = size
+            index = (self._read + np.arange(available)) % size
+            self._read += available
+            yield _clean(resample(self._ring[index]), self.stats)
+        return "stopped"
+
+    def _wait_for_device(self) -> Any:
+        """Reopen with backoff until it works (the stream) or the source is stopped (None)."""
+        for attempt in itertools.count():
+            delay = self.BACKOFF_S[min(attempt, len(self.BACKOFF_S) - 1)]
+            if self._stop.wait(delay):
+                return None
+            try:
+                return self._reopen()
+            except RuntimeFailure:
+                continue
+        return None  # unreachable: count() does not end
+
+    def _fault(self, message: str, **fields: Any) -> None:
+        if self.on_fault is not None:
+            self.on_fault(message, **fields)
 
     def stop(self) -> None:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+
+
+def _close_quietly(stream: Any) -> None:
+    """Close a PortAudio stream that may already be broken."""
+    with contextlib.suppress(Exception):  # a dead device's stream can fail to close; it is gone
+        stream.close(ignore_errors=True)
 
 
 def input_devices() -> list[dict[str, object]]:

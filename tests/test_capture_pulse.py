@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,3 +77,70 @@ def test_microphone_capture_matches_the_file(pulse):
         values = [a for _, a in series]
         assert max(values) > 3.8 and min(values) < 2.6
     assert abs(max(a for _, a in captured) - max(a for _, a in from_file)) < 0.5
+
+
+class EventReader:
+    """Collects a running process's JSONL events on a thread; ``wait_for`` polls them."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.events: list[dict] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip():
+                self.events.append(json.loads(line))
+
+    def wait_for(self, test, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in list(self.events):
+                if test(event):
+                    return event
+            time.sleep(0.1)
+        raise AssertionError(f"no such event within {timeout} s: {[e['type'] for e in self.events]}")
+
+
+def test_capture_device_lost_and_back_resumes_the_stream(pulse, tmp_path):
+    import soundfile
+
+    audio, rate = soundfile.read(SAMPLE, dtype="float32")
+    clip = tmp_path / "speech.wav"
+    soundfile.write(clip, audio[: 6 * rate], rate)  # 6 s of the (synthetic) sample's speech
+    listen = subprocess.Popen(
+        [sys.executable, "-m", "serdevice.device.cli", "listen", "--source", "mic", "--device",
+         "pulse"],
+        env={**pulse, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    reader = EventReader(listen)
+    try:
+        reader.wait_for(lambda e: e["type"] == "start")
+        time.sleep(1.0)
+        subprocess.run(["paplay", "--device=capture", str(clip)], env=pulse, check=True, timeout=60)
+        reader.wait_for(lambda e: e["type"] == "activation")
+
+        subprocess.run(["pactl", "unload-module", "module-null-sink"], env=pulse, check=True)
+        error = reader.wait_for(lambda e: e["type"] == "error")
+        assert error["fault"] == "capture_lost" and "reconnecting" in error["message"]
+        lost = reader.wait_for(lambda e: e["type"] == "stats" and e.get("capture") == "lost")
+        assert lost["reconnects"] == 1
+        time.sleep(2.0)  # the device stays away a while
+
+        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=capture",
+                        "rate=16000", "channels=1"], env=pulse, check=True, capture_output=True)  # fmt: skip
+        subprocess.run(["pactl", "set-default-source", "capture.monitor"], env=pulse, check=True)
+        back = reader.wait_for(lambda e: e["type"] == "stats" and e.get("capture") == "resumed")
+        assert back["gap_s"] >= 2.0
+        time.sleep(1.0)
+        subprocess.run(["paplay", "--device=capture", str(clip)], env=pulse, check=True, timeout=60)
+        reader.wait_for(lambda e: e["type"] == "activation" and e["seq"] > back["seq"])
+    finally:
+        listen.send_signal(signal.SIGINT)
+        _, err = listen.communicate(timeout=30)
+    assert listen.returncode == 0, err
+    assert reader.events[-1]["type"] == "stop" and reader.events[-1]["reason"] == "interrupted"
+    assert reader.events[-1]["reconnects"] == 1
+    assert "Traceback" not in err

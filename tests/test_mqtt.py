@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -22,58 +24,138 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def broker(tmp_path):
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    else:
-        proc.kill()
+class Broker:
+    """A mosquitto on 127.0.0.1:``port`` that can be stopped and started again (same port).
+
+    Persistence is on, so a subscriber's session (clean_session=False) and its QoS 1 queue
+    survive the restart, as they would on a deployed broker.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.conf = folder / "mosquitto.conf"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                             f"persistence true\npersistence_location {folder}/\n")  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        self.stop()
         pytest.fail("mosquitto did not start")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()  # the broker we started, by pid; it saves its sessions
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    broker = Broker(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def broker(mosquitto):
+    return mosquitto.port
+
+
+class Subscriber:
+    """A QoS 1 subscriber with a persistent session that reconnects by itself."""
+
+    def __init__(self, port: int, topic: str = "wristband/events") -> None:
+        import paho.mqtt.client as mqtt
+
+        self.received: list[dict] = []
+        self.subscribed = threading.Event()
+        self.stopped = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-subscriber",
+                                  clean_session=False)  # fmt: skip
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *args: self.subscribed.set()
+        self.client.on_connect = lambda c, *args: c.subscribe(topic, qos=1)
+        self.client.reconnect_delay_set(min_delay=0.2, max_delay=1)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, message) -> None:
+        event = json.loads(message.payload)
+        self.received.append(event)
+        if event["type"] == "stop":
+            self.stopped.set()
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
 
 
 def test_listen_publishes_every_event_to_the_broker(cli, broker):
-    import paho.mqtt.client as mqtt
-
-    received: list[dict] = []
-    subscribed = threading.Event()
-    done = threading.Event()
-
-    def on_message(client, userdata, message):
-        event = json.loads(message.payload)
-        received.append(event)
-        if event["type"] == "stop":
-            done.set()
-
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-subscriber")
-    client.on_message = on_message
-    client.on_subscribe = lambda *args: subscribed.set()
-    client.on_connect = lambda c, *args: c.subscribe("wristband/events", qos=1)
-    client.connect("127.0.0.1", broker)
-    client.loop_start()
+    subscriber = Subscriber(broker)
     try:
-        assert subscribed.wait(10)
+        assert subscriber.subscribed.wait(10)
         result = cli("listen", "--source", str(SAMPLE), "--fast",
                      "--mqtt", f"mqtt://127.0.0.1:{broker}/wristband/events")  # fmt: skip
         assert result.returncode == 0, result.stderr
-        assert done.wait(10)
+        assert subscriber.stopped.wait(10)
     finally:
-        client.loop_stop()
-        client.disconnect()
+        subscriber.close()
     stdout_events = [json.loads(line) for line in result.stdout.splitlines()]
+    received = subscriber.received
     assert [e["seq"] for e in received] == [e["seq"] for e in stdout_events]
     assert received[0]["type"] == "start" and any(e["type"] == "activation" for e in received)
+
+
+def test_broker_away_and_back_gets_the_queued_events(mosquitto):
+    subscriber = Subscriber(mosquitto.port)
+    try:
+        assert subscriber.subscribed.wait(10)
+        listen = subprocess.Popen(  # real-time pacing: the 12 s sample takes 12 s
+            [sys.executable, "-m", "serdevice.device.cli", "listen", "--source", str(SAMPLE),
+             "--mqtt", f"mqtt://127.0.0.1:{mosquitto.port}/wristband/events"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        assert listen.stdout is not None
+        assert json.loads(listen.stdout.readline())["type"] == "start"
+        time.sleep(2.5)
+        mosquitto.stop()
+        away_from = time.time()
+        time.sleep(4.0)  # events keep coming while the broker is away
+        mosquitto.start()
+        out, err = listen.communicate(timeout=60)
+        assert listen.returncode == 0, err
+        assert "Traceback" not in err
+        assert subscriber.stopped.wait(20)
+    finally:
+        subscriber.close()
+    stdout_events = [json.loads(line) for line in out.splitlines()]
+    while_away = [e["seq"] for e in stdout_events if away_from + 0.5 < e["wall"] < away_from + 3.5]
+    assert while_away, "no events were written while the broker was away"
+    got = {e["seq"] for e in subscriber.received}
+    assert set(while_away) <= got  # queued while away, delivered when the broker came back
+    assert {e["seq"] for e in stdout_events} <= got  # and nothing else was lost either
+
+
+def test_offline_queue_is_bounded_and_counts_what_it_drops():
+    from serdevice.device.sinks import Mqtt
+
+    sink = Mqtt(f"mqtt://127.0.0.1:{free_port()}/t", max_queued=5)  # nobody listens there
+    for seq in range(20):
+        sink.write({"type": "activation", "seq": seq})
+    assert sink.dropped == 15
+    started = time.monotonic()
+    sink.close(timeout_s=1.0)
+    assert time.monotonic() - started < 5
 
 
 def test_bad_mqtt_url_is_a_usage_error(cli):

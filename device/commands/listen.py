@@ -14,6 +14,35 @@ from ..contracts import InputError, RuntimeFailure
 SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (with --rate)."
 
 
+class StopRequest:
+    """SIGINT/SIGTERM handlers that end the stream with a ``stop`` event and exit 0.
+
+    Installed before anything is set up; a signal that arrives before the listener exists is
+    kept and applied as soon as it is attached, so the stream starts and stops at once.
+    """
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self._targets: tuple[Any, ...] = ()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.reason = "interrupted" if signum == signal.SIGINT else "terminated"
+        self._apply()
+
+    def attach(self, listener: Any, audio: Any) -> None:
+        """Stop this listener and source on a signal (now, if one came already)."""
+        self._targets = (listener, audio)
+        self._apply()
+
+    def _apply(self) -> None:
+        if self.reason is not None and self._targets:
+            listener, audio = self._targets
+            listener.stop(self.reason)
+            audio.stop()
+
+
 def open_model(name: str) -> Any:
     """Load and verify a model (one-line error on any problem)."""
     from ..model import Model
@@ -27,10 +56,8 @@ def make_normalizer(model: Any, calibration: Path | None) -> Any:
 
     if calibration is None:
         return Normalizer(model.sidecar.norm_mean, model.sidecar.norm_std, model.sidecar.input_clip)
-    try:
-        from ..calibration import load_calibration  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        raise InputError("--calibration is not available in this version yet") from None
+    from ..calibration import load_calibration
+
     calib = load_calibration(calibration, model)
     return Normalizer(calib.mean, calib.std, model.sidecar.input_clip)
 
@@ -93,7 +120,8 @@ def make_source(
 @click.option(
     "--mqtt",
     default=None,
-    help="Also publish events to mqtt://host:port/topic (not available yet).",
+    help="Also publish events (QoS 1) to mqtt://host[:port]/topic; while the broker is away, up "
+    "to 10,000 events are queued and delivered when it returns.",
 )
 @click.option(
     "--threshold",
@@ -156,6 +184,7 @@ def listen(
     Audio is analysed in memory and never written anywhere. Ends with a `stop` event on end of
     input, --duration, Ctrl-C or SIGTERM.
     """
+    stop = StopRequest()  # first: a signal during set-up still ends with start + stop, exit 0
     from ..contracts import EventType
     from ..decision import DecisionConfig
     from ..events import EventFactory
@@ -182,13 +211,7 @@ def listen(
     watchdog = Watchdog.from_env()  # a no-op unless systemd set NOTIFY_SOCKET
     listener = Listener(model=model, normalizer=normalizer, config=config, fanout=fanout,
                         factory=factory, watchdog=watchdog)  # fmt: skip
-
-    def on_signal(signum: int, frame: object) -> None:
-        listener.stop("interrupted" if signum == signal.SIGINT else "terminated")
-        audio.stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
+    stop.attach(listener, audio)
     try:
         listener.emit(EventType.START, source=audio.name, native_rate=audio.native_rate,
                       sample_rate=16000, window_s=listener.window_s, hop_s=listener.hop_s,
