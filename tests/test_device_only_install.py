@@ -1,40 +1,23 @@
 """A wristband companion installs only `serdevice[device]`: no torch, no sklearn, <= 100 MB.
 
-The venv's dependencies are installed once under .venv-device/ (ignored by git) and again when
-pyproject.toml changes; the package itself is reinstalled, non-editable, on every run (so the
-venv never tests stale code, and the package data is checked too).
+The venv is .venv-device/ (tests/venvs.py builds it once and refreshes serdevice in it).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from venvs import REPO, side_venv
 
-REPO = Path(__file__).resolve().parents[1]
-VENV = REPO / ".venv-device"
 SAMPLE = REPO / "device" / "data" / "sample.wav"
 
 
 @pytest.fixture(scope="module")
 def device_python() -> Path:
-    digest = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
-    stamp = VENV / ".pyproject-sha256"
-    python = VENV / "bin" / "python"
-    if not (stamp.is_file() and stamp.read_text() == digest and python.exists()):
-        shutil.rmtree(VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", f"{REPO}[device]"], check=True,
-                       capture_output=True, timeout=900)  # fmt: skip
-        stamp.write_text(digest)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
-                    str(REPO)], check=True, capture_output=True, timeout=600)  # fmt: skip
-    return python
+    return side_venv(".venv-device", [f"{REPO}[device]"])
 
 
 def test_device_extra_brings_no_training_packages(device_python):
