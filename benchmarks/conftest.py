@@ -16,8 +16,10 @@ QUICK = os.environ.get("SERDEVICE_BENCH_QUICK", "") not in ("", "0")
 
 
 def pytest_collect_file(parent, file_path):
-    """Collect ``bench_*.py`` as test modules."""
-    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+    """Collect ``bench_*.py`` as test modules (a file named on the command line is collected
+    by pytest itself; collecting it here too would run it twice)."""
+    named = parent.session.isinitpath(file_path)
+    if file_path.suffix == ".py" and file_path.name.startswith("bench_") and not named:
         return pytest.Module.from_parent(parent, path=file_path)
     return None
 

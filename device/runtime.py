@@ -25,7 +25,7 @@ from .gate import SpeechGate
 from .model import Model
 from .normalize import Normalizer
 from .sinks import Fanout
-from .sources import AudioSource
+from .sources import AudioSource, MicSource
 
 MIN_PARTIAL_S = 0.5  # audio shorter than one window still gets one row if at least this long
 
@@ -165,8 +165,10 @@ class Listener:
         features = StreamingEgemaps(
             window_s=self.window_s, hop_s=self.hop_s, on_row=self._row_ready
         )
-        if hasattr(source, "on_fault"):  # a microphone that can go away and come back
+        if isinstance(source, MicSource):  # a microphone can go away and come back
             source.on_fault = lambda message, **fields: self.source_fault(source, message, **fields)
+            if self._watchdog is not None:  # waiting for it is not a stall
+                source.on_waiting = self._watchdog.ping
         try:
             for chunk in source.chunks():
                 if limit is not None and pushed + len(chunk) >= limit:

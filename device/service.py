@@ -61,8 +61,9 @@ def render_unit(config: ServiceConfig | None = None) -> str:
 Description=serdevice speech-emotion recognizer
 After=sound.target
 Wants=sound.target
-StartLimitIntervalSec=600
-StartLimitBurst=20
+# Never give up restarting: a microphone missing at boot is retried every 5 s until it
+# appears (once running, listen reopens a lost device itself).
+StartLimitIntervalSec=0
 
 [Service]
 Type=notify

@@ -195,6 +195,7 @@ class MicSource:
         self.native_rate = int(float(str(info["default_samplerate"])))
         self.stats = SourceStats()
         self.on_fault: Callable[..., None] | None = None  # (message, **fields); set by the loop
+        self.on_waiting: Callable[[], object] | None = None  # while the device is away
         self._ring = np.zeros(int(self.native_rate * ring_s), dtype=np.float32)
         self._write = 0  # total samples written (monotonic)
         self._read = 0
@@ -292,11 +293,21 @@ class MicSource:
         return "stopped"
 
     def _wait_for_device(self) -> Any:
-        """Reopen with backoff until it works (the stream) or the source is stopped (None)."""
+        """Reopen with backoff until it works (the stream) or the source is stopped (None).
+
+        ``on_waiting`` is called about every second meanwhile: the loop is alive, only idle
+        (the service's watchdog must not restart a process that is waiting for its microphone).
+        """
         for attempt in itertools.count():
             delay = self.BACKOFF_S[min(attempt, len(self.BACKOFF_S) - 1)]
-            if self._stop.wait(delay):
-                return None
+            waited = 0.0
+            while waited < delay:
+                if self.on_waiting is not None:
+                    self.on_waiting()
+                step = min(1.0, delay - waited)
+                if self._stop.wait(step):
+                    return None
+                waited += step
             try:
                 return self._reopen()
             except RuntimeFailure:

@@ -101,3 +101,33 @@ def test_a_signal_during_set_up_is_kept_until_the_stream_exists():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def test_waiting_for_a_lost_device_backs_off_and_keeps_the_watchdog_fed(monkeypatch):
+    """No PortAudio here: the reopen fails twice, then works; the wait pings about every second."""
+    from serdevice.device import sources
+    from serdevice.device.contracts import RuntimeFailure
+
+    monkeypatch.setattr(sources, "find_input_device",
+                        lambda spec: (0, {"name": "usb mic", "default_samplerate": 48000}))  # fmt: skip
+    mic = sources.MicSource("usb")
+    mic.BACKOFF_S = (0.5, 1.5)
+    attempts: list[float] = []
+
+    def reopen():
+        attempts.append(time.monotonic())
+        if len(attempts) < 3:
+            raise RuntimeFailure("cannot open capture device mic:usb mic")
+        return "stream"
+
+    pings: list[float] = []
+    monkeypatch.setattr(mic, "_reopen", reopen)
+    mic.on_waiting = lambda: pings.append(time.monotonic())
+    started = time.monotonic()
+    assert mic._wait_for_device() == "stream"
+    gaps = np.diff([started, *attempts])
+    assert gaps == pytest.approx([0.5, 1.5, 1.5], abs=0.2)  # backoff, then its last step
+    assert len(pings) >= 5 and np.max(np.diff([started, *pings, attempts[-1]])) <= 1.1
+
+    mic.stop()  # a stopped source stops waiting at once
+    assert mic._wait_for_device() is None
