@@ -100,7 +100,9 @@ class EventReader:
                 if test(event):
                     return event
             time.sleep(0.1)
-        raise AssertionError(f"no such event within {timeout} s: {[e['type'] for e in self.events]}")
+        raise AssertionError(
+            f"no such event within {timeout} s: {[e['type'] for e in self.events]}"
+        )
 
 
 def test_capture_device_lost_and_back_resumes_the_stream(pulse, tmp_path):
