@@ -84,6 +84,11 @@ def orphaned(tmp: Path) -> None:
     model_copy(tmp).with_suffix(".json").unlink()
 
 
+def sidecar_of_another(tmp: Path) -> None:
+    model_copy(tmp)
+    shutil.copy(MODELS_DIR / "vae_cluster.json", tmp / "m.json")
+
+
 def edit_sidecar(**changes: object) -> Callable[[Path], None]:
     def prepare(tmp: Path) -> None:
         sidecar = model_copy(tmp).with_suffix(".json")
@@ -166,6 +171,14 @@ CASES: dict[str, Case] = {
                            ERROR, tampered, says="sha256"),
     "model-orphaned": Case(("listen", "--model", "{tmp}/m.tflite", "--source", str(SAMPLE)),
                            ERROR, orphaned, says="sidecar missing"),
+    "model-sidecar-of-another": Case(("listen", "--model", "{tmp}/m.tflite", "--source",
+                                      str(SAMPLE)), ERROR, sidecar_of_another, says="sha256"),
+    "predict-model-tampered": Case(("predict", str(SAMPLE), "--model", "{tmp}/m.tflite"), ERROR,
+                                   tampered, says="sha256"),
+    "predict-model-orphaned": Case(("predict", str(SAMPLE), "--model", "{tmp}/m.tflite"), ERROR,
+                                   orphaned, says="sidecar missing"),
+    "predict-sidecar-of-another": Case(("predict", str(SAMPLE), "--model", "{tmp}/m.tflite"),
+                                       ERROR, sidecar_of_another, says="sha256"),
     "model-missing": Case(("listen", "--model", "{tmp}/none.tflite"), ERROR, says="not found"),
     "model-directory": Case(("listen", "--model", "{tmp}"), ERROR, says="directory"),
     "model-not-tflite": Case(("listen", "--model", "{tmp}/m.tflite", "--source", str(SAMPLE)),

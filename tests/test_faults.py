@@ -131,3 +131,24 @@ def test_waiting_for_a_lost_device_backs_off_and_keeps_the_watchdog_fed(monkeypa
 
     mic.stop()  # a stopped source stops waiting at once
     assert mic._wait_for_device() is None
+
+
+def test_overflows_and_a_reader_left_behind_are_counted(monkeypatch):
+    """PortAudio's overflow flag counts as an xrun; a reader a whole ring behind drops the oldest."""
+    from serdevice.device import sources
+
+    monkeypatch.setattr(sources, "find_input_device",
+                        lambda spec: (0, {"name": "usb mic", "default_samplerate": 16000}))  # fmt: skip
+    mic = sources.MicSource("usb", ring_s=1.0)
+    block = np.full((1600, 1), 0.1, dtype=np.float32)
+    mic._callback(block, 1600, None, "input overflow")
+    mic._callback(block, 1600, None, None)
+    assert mic.stats.overflows == 1
+
+    class Stream:
+        active = True
+
+    for _ in range(10):  # 1.1 s more than the 1 s ring: the reader fell behind
+        mic._callback(block, 1600, None, None)
+    chunk = next(mic._drain(Stream(), sources.Resampler(16000)))
+    assert mic.stats.dropped_chunks == 1 and len(chunk) == 16000  # one ring's worth, newest
