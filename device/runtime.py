@@ -213,5 +213,5 @@ class Listener:
         """Counters for a ``stats`` event."""
         s = source.stats
         return {"xruns": s.overflows, "dropped_chunks": s.dropped_chunks, "nonfinite": s.nonfinite,
-                "clipped": s.clipped, "odd_bytes": s.odd_bytes, "reconnects": s.reconnects, "windows": self.summary.windows,
-                "cpu_s": time.process_time()}  # fmt: skip
+                "clipped": s.clipped, "odd_bytes": s.odd_bytes, "reconnects": s.reconnects,
+                "windows": self.summary.windows, "cpu_s": time.process_time()}  # fmt: skip

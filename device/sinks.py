@@ -179,11 +179,14 @@ class Mqtt:
             self._acked += 1
 
     def write(self, event: dict[str, Any]) -> None:
-        with self._lock:  # the network thread's acknowledgement may come before publish returns
-            info = self._client.publish(self.topic, to_line(event), qos=1)
-            if info.rc == self._queue_full:
-                self.dropped += 1  # the broker has been away long: the oldest events are kept
-            else:
+        # Not under self._lock: paho calls on_publish holding its own message lock, which
+        # publish takes too. An acknowledgement may be counted before its event; close() only
+        # compares the totals once every write has returned.
+        info = self._client.publish(self.topic, to_line(event), qos=1)
+        if info.rc == self._queue_full:
+            self.dropped += 1  # the broker has been away long: the oldest events are kept
+        else:
+            with self._lock:
                 self._queued += 1  # rc "no connection": held and sent on reconnecting
 
     def close(self, timeout_s: float = 5.0) -> None:
