@@ -72,14 +72,22 @@ class Calibration:
         }
 
 
+# A prior of at least one window and at most a million, and at most a billion windows seen (15
+# years of speech): the wearer's weight then stays below 1 in floating point, so the training
+# statistics always keep a share.
+PRIOR_RANGE = (1.0, 1e6)
+MAX_WINDOWS = 10**9
+
+
 def shrink_weight(n_windows: int, prior_windows: float) -> float:
     """The wearer's share ``n / (n + n0)``.
 
     >>> shrink_weight(0, 240), shrink_weight(240, 240), shrink_weight(720, 240)
     (0.0, 0.5, 0.75)
     """
-    if prior_windows <= 0:
-        raise InputError(f"prior windows must be > 0, got {prior_windows}")
+    if not PRIOR_RANGE[0] <= prior_windows <= PRIOR_RANGE[1]:
+        raise InputError(f"prior windows must be {PRIOR_RANGE[0]:g}-{PRIOR_RANGE[1]:g}, "
+                         f"got {prior_windows}")  # fmt: skip
     return n_windows / (n_windows + prior_windows)
 
 
@@ -170,8 +178,10 @@ def validate_calibration(data: object) -> Calibration:
         raise _bad("tflite_sha256", "expected 64 lowercase hex digits")
     n_windows = _field(data, "n_windows", int)
     prior = float(_field(data, "prior_windows", (int, float)))
-    if n_windows < 0 or not (math.isfinite(prior) and prior > 0):
-        raise _bad("n_windows/prior_windows", "need n_windows >= 0 and prior_windows > 0")
+    if not 0 <= n_windows <= MAX_WINDOWS:
+        raise _bad("n_windows", f"expected 0-{MAX_WINDOWS}")
+    if not (math.isfinite(prior) and PRIOR_RANGE[0] <= prior <= PRIOR_RANGE[1]):
+        raise _bad("prior_windows", f"expected {PRIOR_RANGE[0]:g}-{PRIOR_RANGE[1]:g}")
     return Calibration(
         mean=_vector(data, "mean", positive=False), std=_vector(data, "std", positive=True),
         n_windows=n_windows, prior_windows=prior, weight=shrink_weight(n_windows, prior),

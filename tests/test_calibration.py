@@ -108,6 +108,8 @@ def test_round_trip_through_the_file(model, tmp_path):
         ({"tflite_sha256": "xyz"}, "tflite_sha256"),
         ({"n_windows": -1}, "n_windows"),
         ({"prior_windows": 0}, "prior_windows"),
+        ({"prior_windows": 3e-239}, "prior_windows: expected 1-1e+06"),  # found by make fuzz
+        ({"n_windows": 10**20}, "n_windows: expected 0-"),
     ],
 )
 def test_invalid_files_are_refused_naming_why(model, tmp_path, changes, message):

@@ -40,7 +40,7 @@ DEFAULT_MIC_MINUTES = 5.0
               help="Channels of stdin PCM.")  # fmt: skip
 @click.option(
     "--prior-windows",
-    type=click.FloatRange(0, 1e6, min_open=True),
+    type=click.FloatRange(1, 1e6),
     default=None,
     help="Shrinkage prior strength n0 in speech windows (w = n/(n+n0)); default 240.",
 )
