@@ -158,7 +158,7 @@ class Listener:
         worker = threading.Thread(target=self._events_loop, name="events", daemon=True)
         worker.start()
         tail = np.zeros(int(self.window_s * SAMPLE_RATE), dtype=np.float32)
-        pushed, next_stats = 0, self.config.stats_every_s
+        self._pushed, next_stats = 0, self.config.stats_every_s
         limit = (
             None if self.config.duration_s is None else int(self.config.duration_s * SAMPLE_RATE)
         )
@@ -171,28 +171,27 @@ class Listener:
                 source.on_waiting = self._watchdog.ping
         try:
             for chunk in source.chunks():
-                if limit is not None and pushed + len(chunk) >= limit:
-                    chunk = chunk[: max(0, limit - pushed)]
+                if limit is not None and self._pushed + len(chunk) >= limit:
+                    chunk = chunk[: max(0, limit - self._pushed)]
                     self.summary.reason = "duration reached"
                     self._stop.set()
-                pushed += len(chunk)
-                self._pushed = pushed
-                self._clock.mark(pushed)
+                self._pushed += len(chunk)
+                self._clock.mark(self._pushed)
                 self.gate.feed(chunk)
                 features.push(chunk)
                 tail = np.concatenate([tail, chunk])[-len(tail) :] if len(tail) else tail
-                if pushed / SAMPLE_RATE >= next_stats:
+                if self._pushed / SAMPLE_RATE >= next_stats:
                     next_stats += self.config.stats_every_s
-                    self.emit(EventType.STATS, t=pushed / SAMPLE_RATE, **self.stats(source))
+                    self.emit(EventType.STATS, t=self._pushed / SAMPLE_RATE, **self.stats(source))
                 if self._stop.is_set():
                     break
         finally:
             source.stop()
             features.close()
-        self.summary.audio_s = pushed / SAMPLE_RATE
-        if features.rows_emitted == 0 and pushed >= MIN_PARTIAL_S * SAMPLE_RATE:
+        self.summary.audio_s = self._pushed / SAMPLE_RATE
+        if features.rows_emitted == 0 and self._pushed >= MIN_PARTIAL_S * SAMPLE_RATE:
             # Shorter than one window: one row over all of it, so short clips are not silent.
-            whole = extract_whole(tail[-pushed:])
+            whole = extract_whole(tail[-self._pushed :])
             if whole is not None:
                 self._row_ready(whole)
         self._rows.put(None)
