@@ -7,6 +7,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox \
 	alsa-utils mosquitto
 SAMPLE := device/data/sample.wav
+# Real corpora for `make model` (one folder per corpus: ravdess, tess, savee, urdu, emovo).
+CORPORA ?= ../shared/corpora
 
 .PHONY: setup apt run test lint format bench model fuzz soak clean help
 
@@ -14,7 +16,7 @@ help:
 	@echo "make run    - set up, then run the recognizer on the bundled model and sample audio"
 	@echo "make test   - set up, then lint, type-check, the whole test suite and quick benchmarks"
 	@echo "make bench  - full benchmarks (features, loop, latency, invoke, memory)"
-	@echo "make model  - regenerate the bundled models from scratch (synthetic corpus)"
+	@echo "make model  - rebuild the bundled models from real corpora (CORPORA=DIR, default ../shared/corpora)"
 	@echo "make lint   - ruff (lint + format check) and mypy"
 
 setup: apt $(VENV)/.installed
@@ -58,9 +60,10 @@ test: setup lint
 bench: setup
 	$(BIN)/python -m pytest benchmarks -q
 
-# Regenerate device/models/ from scratch: synthetic corpus -> train -> int8 export (deterministic).
+# Rebuild device/models/ from real corpora: features -> child-like copies -> train -> int8 export
+# (deterministic: a rerun writes byte-identical files).
 model: setup
-	$(BIN)/python -m serdevice.export.bundle
+	$(BIN)/python -m serdevice.export.bundle --corpora $(CORPORA)
 
 # Hypothesis fuzzing of the PCM reader, sidecar and calibration validators: 10,000 examples each.
 fuzz: setup

@@ -292,18 +292,25 @@ def collect_speech_rows(
     vad_aggressiveness: int = 2,
     speech_threshold: float = 0.3,
 ) -> Collected:
-    """Run ``source`` through the speech gate and streaming eGeMAPS; keep speech rows only."""
-    from .features import StreamingEgemaps
+    """Run ``source`` through the speech gate and streaming eGeMAPS; keep speech rows only.
+
+    Audio shorter than one window (but at least MIN_PARTIAL_S) gives one row over all of it, as
+    ``listen`` and ``predict`` do, so a single word still counts.
+    """
+    from .features import MIN_PARTIAL_S, StreamingEgemaps, extract_whole
 
     collector = SpeechRowCollector(window_s=window_s, vad_aggressiveness=vad_aggressiveness,
                                    speech_threshold=speech_threshold)  # fmt: skip
     limit = None if max_audio_s is None else int(max_audio_s * SAMPLE_RATE)
     pushed = 0
+    head: list[np.ndarray] = []  # the first window's audio only, for a stream shorter than it
     features = StreamingEgemaps(window_s=window_s, hop_s=hop_s, on_row=collector.on_row)
     try:
         for chunk in source.chunks():
             if limit is not None:
                 chunk = chunk[: max(0, limit - pushed)]
+            if pushed < window_s * SAMPLE_RATE:
+                head.append(chunk)
             pushed += len(chunk)
             collector.gate.feed(chunk)  # the gate sees audio before openSMILE can finish a window
             features.push(chunk)
@@ -312,5 +319,9 @@ def collect_speech_rows(
     finally:
         source.stop()
         features.close()
+    if features.rows_emitted == 0 and pushed >= MIN_PARTIAL_S * SAMPLE_RATE:
+        whole = extract_whole(np.concatenate(head))
+        if whole is not None:
+            collector.on_row(whole)
     return Collected(rows=collector.rows(), windows=collector.windows,
                      audio_s=pushed / SAMPLE_RATE)  # fmt: skip

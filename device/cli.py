@@ -73,6 +73,12 @@ COMMANDS: dict[str, CommandSpec] = {
         extra="train",
         issue="train/",
     ),
+    "loco": CommandSpec(
+        target="serdevice.train.commands.loco:loco",
+        help="Leave-one-corpus-out benchmark of the training recipe on the device path.",
+        extra="export",
+        issue="real voices",
+    ),
     "export": CommandSpec(
         target="serdevice.export.commands:export",
         help="Export a trained run to int8 TFLite with the heads baked in, plus a sidecar.",

@@ -229,6 +229,9 @@ def extract_windows(
     return stream.drain()
 
 
+MIN_PARTIAL_S = 0.5  # audio shorter than one window still gets one row if at least this long
+
+
 def extract_whole(samples: np.ndarray) -> FeatureRow | None:
     """One row over a whole (short) signal, as at clip level; None if openSMILE gives none."""
     with StreamingEgemaps(window_s=0, hop_s=0) as stream:

@@ -20,14 +20,12 @@ import numpy as np
 from .contracts import SAMPLE_RATE, EventType, FeatureRow
 from .decision import Decision, DecisionConfig
 from .events import EventFactory
-from .features import StreamingEgemaps, extract_whole
+from .features import MIN_PARTIAL_S, StreamingEgemaps, extract_whole
 from .gate import SpeechGate
 from .model import Model
 from .normalize import Normalizer
 from .sinks import Fanout
 from .sources import AudioSource, MicSource
-
-MIN_PARTIAL_S = 0.5  # audio shorter than one window still gets one row if at least this long
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

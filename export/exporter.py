@@ -43,9 +43,14 @@ def representative_rows(run: TrainedRun, calibration_spec: str | None) -> np.nda
     from serdevice.train.dataset import load_features
 
     data = load_features([calibration_spec], level=run.config.get("level", "clip"))
-    z = (data.x - run.norm_mean) / run.norm_std
-    clip = run.config.get("input_clip")
-    return (z if clip is None else np.clip(z, -clip, clip)).astype(np.float32)
+    return standardized(run, data.x)
+
+
+def standardized(run: TrainedRun, x: np.ndarray) -> np.ndarray:
+    """Raw rows z-scored with the run's statistics and clipped as it trained."""
+    from serdevice.device.normalize import Normalizer
+
+    return Normalizer(run.norm_mean, run.norm_std, run.config.get("input_clip"))(x)
 
 
 def build_sidecar(
@@ -73,6 +78,8 @@ def build_sidecar(
             "method": config["method"], "corpora": config["corpora"], "data": config["data"],
             "seed": config["seed"], "folds": None, "level": config["level"],
             "epochs": config["epochs"], "n_train": config["n_train"],
+            "normalization": config.get("normalization", "global"),
+            **({"recipe": config["recipe"]} if "recipe" in config else {}),
             "train_metrics": run.metrics,
         },
         "metrics": metrics,
@@ -88,8 +95,14 @@ def export_run(
     calibration_spec: str | None = None,
     created: str = "",
     name: str | None = None,
+    parity_data: Any = None,
 ) -> ExportResult:
-    """Convert, measure parity, validate and write the artifact pair."""
+    """Convert, measure parity, validate and write the artifact pair.
+
+    Parity is measured on ``parity_data`` (a FeatureSet of raw rows, e.g. speakers the model
+    never saw, standardized here with the run's statistics) when given, else on every fifth of
+    the run's own rows (which then do not calibrate the quantizer).
+    """
     if out.suffix != ".tflite":
         raise InputError(f"--out must end in .tflite (got {out.name})")
     run = load_run(run_dir)
@@ -100,8 +113,11 @@ def export_run(
         representative = representative[calibrate]
     model_bytes = convert(graph, representative, quantization=quantization)
     outputs = output_map(model_bytes)
-    metrics = {"parity": parity(graph, run.heads, model_bytes, outputs,
-                                run.train_features[held], run.train_classes[held]),
+    if parity_data is None:
+        parity_x, parity_classes = run.train_features[held], run.train_classes[held]
+    else:
+        parity_x, parity_classes = standardized(run, parity_data.x), parity_data.class_index
+    metrics = {"parity": parity(graph, run.heads, model_bytes, outputs, parity_x, parity_classes),
                "size_bytes": len(model_bytes), "io_dtypes": io_dtypes(model_bytes, outputs)}  # fmt: skip
     sidecar = build_sidecar(
         run, name or out.stem, model_bytes, outputs, quantization, metrics, created

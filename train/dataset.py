@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from serdevice.device.contracts import (
     InputError,
     Task,
 )
+
+if TYPE_CHECKING:
+    from serdevice.train.corpora import Utterance
 
 FOUR_CLASSES = tuple(label.value for label in Task.NSHA.labels)  # neutral, sad, happy, angry
 
@@ -64,9 +68,26 @@ def load_features(
 ) -> FeatureSet:
     """Load corpora by spec and extract (cached) features; rows with NaN features are dropped."""
     from serdevice.train.corpora import load_spec
-    from serdevice.train.features_batch import default_cache_dir, extract_table
 
     utterances = [u for spec in specs for u in load_spec(spec).utterances]
+    return features_of(utterances, level=level, window_s=window_s, hop_s=hop_s, jobs=jobs,
+                       cache_dir=cache_dir, progress=progress, what=", ".join(specs))  # fmt: skip
+
+
+def features_of(
+    utterances: Sequence[Utterance],
+    *,
+    level: str = "clip",
+    window_s: float = DEFAULT_WINDOW_S,
+    hop_s: float = DEFAULT_HOP_S,
+    jobs: int = 2,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    what: str = "the corpora",
+) -> FeatureSet:
+    """(Cached) features of the given utterances; rows with NaN features are dropped."""
+    from serdevice.train.features_batch import default_cache_dir, extract_table
+
     table = extract_table([u.path for u in utterances], level=level, window_s=window_s,
                           hop_s=hop_s, jobs=jobs, cache_dir=cache_dir or default_cache_dir(),
                           progress=progress)  # fmt: skip
@@ -85,5 +106,5 @@ def load_features(
         file=table["file"].to_numpy().astype(str),
     ).subset(finite)
     if len(data) == 0:
-        raise InputError(f"no usable feature rows in {', '.join(specs)}")
+        raise InputError(f"no usable feature rows in {what}")
     return data

@@ -11,10 +11,10 @@ import numpy as np
 from serdevice.device import __version__
 from serdevice.device.contracts import FEATURE_SET, InputError
 
-from .dataset import FOUR_CLASSES, load_features
+from .dataset import FOUR_CLASSES, FeatureSet, load_features
 from .heads import fit_heads
 from .models import head_params, inference_params
-from .preprocess import INPUT_CLIP, standardize_and_drop
+from .preprocess import INPUT_CLIP, NORMALIZATIONS, normalize_and_drop
 from .run import write_run
 from .training import TrainConfig, encode, fit
 
@@ -39,10 +39,25 @@ class TrainRequest:
     window_s: float = 2.0
     hop_s: float = 0.5
     created: str = ""
+    normalization: str = "global"  # or "speaker" (see preprocess.normalize_and_drop)
+    recipe: dict[str, Any] | None = None  # recorded in config.json (and the sidecar) when given
+
+    def __post_init__(self) -> None:
+        if self.normalization not in NORMALIZATIONS:
+            raise InputError(f"unknown normalization {self.normalization!r}: choose one of "
+                             f"{', '.join(NORMALIZATIONS)}")  # fmt: skip
 
 
 def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]:
-    """Train and write the run folder; returns the metrics written to metrics.json."""
+    """Load the request's corpora, train and write the run folder; returns metrics.json's dict."""
+    data = load_features(request.specs, level=request.level, window_s=request.window_s,
+                         hop_s=request.hop_s, jobs=request.jobs, cache_dir=request.cache_dir,
+                         progress=progress)  # fmt: skip
+    return train_on(data, request, progress=progress)
+
+
+def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) -> dict[str, Any]:
+    """Train on already loaded rows and write the run folder; returns metrics.json's dict."""
     import torch
     from scipy.stats import spearmanr
     from sklearn.metrics import balanced_accuracy_score
@@ -50,10 +65,7 @@ def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]
     from serdevice.device.features import opensmile_version
 
     torch.set_num_threads(1)  # tiny nets: threads cost more than they give, and break determinism
-    data = load_features(request.specs, level=request.level, window_s=request.window_s,
-                         hop_s=request.hop_s, jobs=request.jobs, cache_dir=request.cache_dir,
-                         progress=progress)  # fmt: skip
-    scaler, z_rows, keep = standardize_and_drop(data.x)
+    scaler, z_rows, keep = normalize_and_drop(data, request.normalization)
     # The deployable model sees z-scores clipped to +-INPUT_CLIP (the device clips the same way):
     # it keeps the int8 input step at 2*4/255 instead of ~0.08 for the |z| <= 10 the seed allows.
     z_rows = np.clip(z_rows, -INPUT_CLIP, INPUT_CLIP)
@@ -97,7 +109,8 @@ def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]
             "feature_set": FEATURE_SET, "opensmile_version": opensmile_version(),
             "serdevice_version": __version__, "created": request.created, "params": params,
             "n_train": int(len(data)), "n_outliers_dropped": int((~keep).sum()),
-            "input_clip": INPUT_CLIP,
+            "input_clip": INPUT_CLIP, "normalization": request.normalization,
+            **({"recipe": request.recipe} if request.recipe is not None else {}),
         },  # fmt: skip
         metrics=metrics,
         encoder_state=model.encoder.state_dict(),

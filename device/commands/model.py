@@ -52,8 +52,22 @@ def info_command(name: str, as_json: bool) -> None:
                f"({data['training'].get('level')} level); parameters: {data['params']}")  # fmt: skip
     click.echo(f"  features: {data['feature_set']} window {data['window_s']} s hop {data['hop_s']} s "
                f"at {data['sample_rate']} Hz; opensmile {data['opensmile_version']}")  # fmt: skip
+    training = data["training"]
+    if training.get("licences"):
+        click.echo("  licences (the model inherits them): " + "; ".join(
+            f"{k} {v}" for k, v in training["licences"].items()))  # fmt: skip
+    if training.get("recipe"):
+        click.echo(f"  recipe: {json.dumps(training['recipe'])}")
     if parity:
-        click.echo(f"  parity (int8 vs float, {parity['n_held_out']} held-out rows): argmax agreement "
-                   f"{parity['argmax_agreement']:.3f}, activation error max "
-                   f"{parity['activation_max_abs_error']:.3f}")  # fmt: skip
+        click.echo(f"  parity (int8 vs float, {parity['n_held_out']} rows of "
+                   f"{data['metrics'].get('parity_on', 'held-out rows')}): argmax agreement "
+                   f"{parity['argmax_agreement']:.3f}, balanced accuracy "
+                   f"{parity['balanced_accuracy_points_diff']:.2f} points apart, activation error "
+                   f"max {parity['activation_max_abs_error']:.3f}")  # fmt: skip
+    loco = data["metrics"].get("loco")
+    if loco:
+        for voice, modes in loco["mean"].items():
+            click.echo(f"  leave-one-corpus-out mean ({voice}, {loco['date']}): " + "; ".join(
+                f"{mode} N-S-A {m['N-S-A']:.2f} N-S-H-A {m['N-S-H-A']:.2f} "
+                f"rho {m['activation_rho']:.2f}" for mode, m in modes.items()))  # fmt: skip
     click.echo(f"  sha256: {data['tflite_sha256']}")

@@ -1,0 +1,110 @@
+"""Child-like versions of adult clips: pitch raised to a child's F0, formants shifted up.
+
+The wearers are children (F0 about 250-400 Hz, formants 15-30 % above an adult's); no child
+corpus is at hand, so held-out clips are also scored in a child-like version, and training may
+see such versions as augmentation. The transform is Praat's "Change gender" (PSOLA; Boersma &
+Weenink), through praat-parselmouth: every formant is multiplied by ``formant_ratio`` (the clip is
+resampled, then PSOLA restores duration and sets pitch), and the pitch contour is moved so its
+median becomes ``f0_median_hz`` with the same range in semitones. Each clip gets its own ratio in
+[1.15, 1.30] and median in [250, 400] Hz, drawn from a seed derived from its content, so a
+rerun writes the same files. Only the audio changes: speaker, labels and corpus stay the clip's.
+
+Output: 16 kHz mono FLAC under ``CACHE/childlike/<content hash>-<parameters>.flac``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from serdevice.device.audio import read_audio
+from serdevice.device.contracts import SAMPLE_RATE
+
+from .corpora.schema import Utterance
+from .features_batch import file_hash
+from .parallel import process_pool
+from .progress import progress_bar
+
+FORMANT_RATIO = (1.15, 1.30)  # children's formants vs an adult's (the issue's 15-30 %)
+F0_MEDIAN_HZ = (250.0, 400.0)  # children's F0
+PITCH_FLOOR_HZ, PITCH_CEILING_HZ = 75.0, 600.0  # Praat's analysis range for adults
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildShift:
+    """How one clip is shifted."""
+
+    formant_ratio: float
+    f0_median_hz: float
+
+    def tag(self) -> str:
+        """Part of the output file name."""
+        return f"fr{self.formant_ratio:.3f}-f0{self.f0_median_hz:.0f}"
+
+
+def shift_for(content_hash: str) -> ChildShift:
+    """The clip's own draw of formant ratio and F0 median (deterministic in its content)."""
+    rng = np.random.default_rng(int(content_hash[:16], 16))
+    return ChildShift(formant_ratio=float(rng.uniform(*FORMANT_RATIO)),
+                      f0_median_hz=float(rng.uniform(*F0_MEDIAN_HZ)))  # fmt: skip
+
+
+def childlike(samples: np.ndarray, shift: ChildShift, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The child-like version of a mono clip (same length and rate), peak-limited to 0.99."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    sound = parselmouth.Sound(np.asarray(samples, dtype=np.float64), float(rate))
+    changed = call(sound, "Change gender", PITCH_FLOOR_HZ, PITCH_CEILING_HZ, shift.formant_ratio,
+                   shift.f0_median_hz, 1.0, 1.0)  # fmt: skip
+    out = np.asarray(changed.values[0], dtype=np.float32)[: len(samples)]
+    if len(out) < len(samples):
+        out = np.pad(out, (0, len(samples) - len(out)))
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    return out * np.float32(0.99 / peak) if peak > 0.99 else out
+
+
+def _make_one(args: tuple[Path, Path]) -> Path:
+    source, folder = args
+    import soundfile as sf
+
+    digest = file_hash(source)
+    shift = shift_for(digest)
+    target = folder / f"{digest[:24]}-{shift.tag()}.flac"
+    if not target.exists():
+        samples = childlike(read_audio(source).samples, shift)
+        partial = target.with_suffix(".tmp.flac")
+        sf.write(partial, samples, SAMPLE_RATE, subtype="PCM_16")
+        partial.replace(target)
+    return target
+
+
+def childlike_copies(
+    utterances: Sequence[Utterance], folder: Path, *, jobs: int = 2, progress: bool = True
+) -> list[Utterance]:
+    """Child-like copies of ``utterances`` (made once, then read from ``folder``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tasks = [(u.path, folder) for u in utterances]
+    bar = progress_bar(len(tasks), desc="child-like", unit="file", enabled=progress)
+    paths: list[Path] = []
+    if jobs > 1 and len(tasks) > 1:
+        with process_pool(jobs) as pool:
+            for path in pool.map(_make_one, tasks, chunksize=8):
+                paths.append(path)
+                bar.update(1)
+    else:
+        for task in tasks:
+            paths.append(_make_one(task))
+            bar.update(1)
+    bar.close()
+    return [replace(u, path=p) for u, p in zip(utterances, paths, strict=True)]
+
+
+def content_tag(paths: Sequence[Path]) -> str:
+    """A short hash naming a set of files (for cache folders)."""
+    digest = hashlib.sha256("\n".join(sorted(map(str, paths))).encode())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,77 @@
+"""``serdevice loco``: leave-one-corpus-out on the device path (see serdevice.train.loco)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from serdevice.device.contracts import InputError
+
+
+@click.command()
+@click.argument("corpora", type=click.Path(path_type=Path))
+@click.option(
+    "--corpus",
+    "names",
+    default="ravdess,tess,savee,urdu,emovo",
+    show_default=True,
+    help="Comma-separated corpora, each in CORPORA/NAME (loader NAME); each is held out once.",
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("reports/loco"),
+              show_default=True, help="Folder for loco.json, loco.md, runs and models.")  # fmt: skip
+@click.option("--method", default="dae-metric-act", show_default=True)
+@click.option("--no-child", is_flag=True, help="Skip the child-like versions of held-out clips.")
+@click.option(
+    "--recipe",
+    "recipe_option",
+    default="bundled",
+    show_default=True,
+    help="bundled, or one of its variants: global (training-set normalization), "
+    "no-child-aug (no child-like training copies).",
+)
+@click.option("--epochs", type=click.IntRange(1, 10000), default=None,
+              help="Override the recipe's epochs (50).")  # fmt: skip
+@click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Feature cache [default: $XDG_CACHE_HOME/serdevice/features].")  # fmt: skip
+def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, recipe_option: str,
+         epochs: int | None, jobs: int, cache_dir: Path | None) -> None:  # fmt: skip
+    """Leave-one-corpus-out benchmark of a recipe on the device path, over real CORPORA.
+
+    For each corpus: train on the others, export int8, score the held-out clips through the
+    device's streaming front half and the .tflite model, plain and with per-speaker calibration
+    (half of each speaker's clips calibrate, the other half is scored), for adult and child-like
+    voices. Writes OUT/loco.md (the README table) and OUT/loco.json. Example:
+
+      serdevice loco ../shared/corpora
+    """
+    from dataclasses import replace
+
+    from serdevice.train.loco import run_loco
+    from serdevice.train.recipe import BUNDLED_RECIPE
+
+    if not corpora.is_dir():
+        raise InputError(f"{corpora}: no such folder (expected one folder per corpus in it)")
+    variants = {
+        "bundled": BUNDLED_RECIPE,
+        "global": replace(BUNDLED_RECIPE, name="global-norm", normalization="global"),
+        "no-child-aug": replace(BUNDLED_RECIPE, name="no-child-aug", childlike=False),
+    }
+    if recipe_option not in variants:
+        raise InputError(f"unknown recipe {recipe_option!r}: choose one of {', '.join(variants)}")
+    recipe = variants[recipe_option]
+    if epochs is not None:
+        recipe = replace(recipe, epochs=epochs)
+    selected = tuple(n.strip() for n in names.split(",") if n.strip())
+    missing = [n for n in selected if not (corpora / n).is_dir()]
+    if missing:
+        raise InputError(f"{corpora}: no folder for {', '.join(missing)}")
+    started = time.time()
+    run_loco(corpora, out, recipe=recipe, names=selected, method=method,
+                       child=not no_child, jobs=jobs, cache_dir=cache_dir,
+                       log=lambda line: click.echo(line, err=True))  # fmt: skip
+    click.echo((out / "loco.md").read_text(encoding="utf-8"))
+    click.echo(f"{len(selected)} folds in {time.time() - started:.0f} s -> {out}/loco.json",
+               err=True)  # fmt: skip

@@ -1,0 +1,351 @@
+"""Leave-one-corpus-out on the device path: the number that says whether a recipe transfers.
+
+For each corpus: train on the others with the recipe, export int8 (as ``make model`` does), then
+score the held-out corpus the way the device would: each clip through the device's own front
+half (file source -> speech gate + streaming eGeMAPS, ``collect_speech_rows``), each speech window
+through the normalizer and the .tflite model, and one answer per clip from the mean of its
+windows' scores (``serdevice predict``'s answer). No label of the held-out corpus is used.
+
+Two normalizations are scored on the same clips: ``plain`` (the sidecar's statistics, what
+``listen`` does out of the box) and ``calibrated`` (``serdevice calibrate``'s statistics from
+half of each speaker's clips, every other file in name order; the other half is scored). Both
+again on child-like copies of the held-out clips (train/childlike.py), calibrated on the child's
+own calibration half.
+
+Metrics per held-out corpus: balanced accuracy N-S-A (clips labelled neutral/sad/angry, the
+answer restricted to those three scores) and N-S-H-A (the four), Spearman's rho between the
+clip's mean activation and the label's categorical activation (all clips). A clip with no
+speech window counts as a wrong answer and is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, N_FEATURES, InputError
+
+from .corpora import load_spec
+from .corpora.schema import Utterance
+from .dataset import FOUR_CLASSES, FeatureSet, concat, features_of
+from .features_batch import default_cache_dir, file_hash
+from .metrics import balanced_accuracy, spearman
+from .parallel import process_pool
+from .progress import progress_bar
+from .recipe import REAL_CORPORA, Recipe, corpus_specs
+
+TASKS = {"N-S-A": ("neutral", "sad", "angry"), "N-S-H-A": FOUR_CLASSES}
+MODES = ("plain", "calibrated")
+VOICES = ("adult", "child-like")
+
+
+# --- the device's front half, once per clip (cached) --------------------------------------
+
+
+def _rows_key(path: Path, window_s: float, hop_s: float) -> str:
+    from serdevice.device.features import opensmile_version
+
+    return f"{file_hash(path)[:32]}-{opensmile_version()}-w{window_s:g}-h{hop_s:g}-gate"
+
+
+def _speech_rows(args: tuple[Path, float, float, Path]) -> np.ndarray:
+    path, window_s, hop_s, cache = args
+    cached = cache / f"{_rows_key(path, window_s, hop_s)}.npy"
+    if cached.exists():
+        return np.load(cached, allow_pickle=False)
+    from serdevice.device.calibration import collect_speech_rows
+    from serdevice.device.sources import FileSource
+
+    rows = collect_speech_rows(FileSource(path, realtime=False), window_s=window_s,
+                               hop_s=hop_s).rows  # fmt: skip
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(partial, rows, allow_pickle=False)
+    partial.replace(cached)
+    return rows
+
+
+def device_speech_rows(
+    paths: Sequence[Path],
+    *,
+    window_s: float = DEFAULT_WINDOW_S,
+    hop_s: float = DEFAULT_HOP_S,
+    jobs: int = 2,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+) -> list[np.ndarray]:
+    """The speech windows' raw eGeMAPS rows of each file, as the device's stream computes them."""
+    cache = (cache_dir or default_cache_dir()).parent / "device-rows"
+    tasks = [(Path(p), window_s, hop_s, cache) for p in paths]
+    bar = progress_bar(len(tasks), desc="device rows", unit="file", enabled=progress)
+    out: list[np.ndarray] = []
+    if jobs > 1 and len(tasks) > 1:
+        with process_pool(jobs) as pool:
+            for rows in pool.map(_speech_rows, tasks, chunksize=8):
+                out.append(rows)
+                bar.update(1)
+    else:
+        for task in tasks:
+            out.append(_speech_rows(task))
+            bar.update(1)
+    bar.close()
+    return out
+
+
+# --- answers and scores --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClipAnswers:
+    """One answer per clip: mean scores (sidecar label order) and mean activation."""
+
+    scores: np.ndarray  # (n, K); NaN rows where the clip had no speech window
+    activation: np.ndarray  # (n,)
+
+    @property
+    def answered(self) -> np.ndarray:
+        """Clips with at least one speech window."""
+        return np.isfinite(self.activation)
+
+
+def clip_answers(model: Any, normalizers: Sequence[Any], rows: Sequence[np.ndarray]) -> ClipAnswers:
+    """``predict``'s answer for each clip from its speech rows, each with its own normalizer."""
+    scores = np.full((len(rows), len(model.labels)), np.nan)
+    activation = np.full(len(rows), np.nan)
+    for i, (normalizer, clip_rows) in enumerate(zip(normalizers, rows, strict=True)):
+        if len(clip_rows) == 0:
+            continue
+        predictions = [model.predict(normalizer(row)) for row in clip_rows]
+        scores[i] = np.mean([p.scores for p in predictions], axis=0)
+        activation[i] = np.mean([p.activation for p in predictions])
+    return ClipAnswers(scores=scores, activation=activation)
+
+
+def score(
+    answers: ClipAnswers, utterances: Sequence[Utterance], model_labels: Sequence[str]
+) -> dict[str, float]:
+    """Balanced accuracy per task and activation rho over the given clips."""
+    truth = np.array([u.label.value for u in utterances])
+    result: dict[str, float] = {}
+    for task, task_labels in TASKS.items():
+        keep = np.isin(truth, task_labels)
+        columns = [list(model_labels).index(label) for label in task_labels]
+        chosen = np.where(
+            answers.answered[keep],
+            np.array(task_labels)[np.argmax(np.nan_to_num(answers.scores[keep][:, columns],
+                                                          nan=-np.inf), axis=1)],
+            "none",
+        )  # fmt: skip
+        result[task] = balanced_accuracy(truth[keep], chosen)
+    arousal = np.array([u.activation for u in utterances])
+    answered = answers.answered
+    result["activation_rho"] = spearman(answers.activation[answered], arousal[answered])
+    result["unanswered"] = int((~answered).sum())
+    result["clips"] = len(utterances)
+    return result
+
+
+def calibration_half(utterances: Sequence[Utterance]) -> np.ndarray:
+    """True for the clips each speaker's calibration uses: every other file in name order."""
+    mask = np.zeros(len(utterances), dtype=bool)
+    by_speaker: dict[str, list[int]] = {}
+    for i, u in enumerate(utterances):
+        by_speaker.setdefault(u.split_group, []).append(i)
+    for indices in by_speaker.values():
+        ordered = sorted(indices, key=lambda i: utterances[i].path.name)
+        mask[ordered[::2]] = True
+    return mask
+
+
+def evaluate_held_out(
+    model: Any, utterances: Sequence[Utterance], rows: Sequence[np.ndarray]
+) -> dict[str, dict[str, float]]:
+    """Plain and per-speaker calibrated scores of one held-out set on the same scored half."""
+    from serdevice.device.calibration import calibrate_for
+    from serdevice.device.normalize import Normalizer
+
+    sidecar = model.sidecar
+    calib = calibration_half(utterances)
+    scored = [i for i in range(len(utterances)) if not calib[i]]
+    plain = Normalizer(sidecar.norm_mean, sidecar.norm_std, sidecar.input_clip)
+    per_speaker: dict[str, Any] = {}
+    for group in {u.split_group for u in utterances}:
+        own = [
+            rows[i]
+            for i in range(len(utterances))
+            if calib[i] and utterances[i].split_group == group
+        ]
+        speech = np.concatenate(own) if own else np.zeros((0, N_FEATURES))
+        calibration = calibrate_for(speech, sidecar)
+        per_speaker[group] = Normalizer(calibration.mean, calibration.std, sidecar.input_clip)
+    picked = [utterances[i] for i in scored]
+    picked_rows = [rows[i] for i in scored]
+    out = {}
+    for mode in MODES:
+        normalizers = [plain if mode == "plain" else per_speaker[u.split_group] for u in picked]
+        answers = clip_answers(model, normalizers, picked_rows)
+        out[mode] = score(answers, picked, model.labels)
+    return out
+
+
+# --- the whole benchmark ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocoData:
+    """Every clip of every corpus, adult and child-like, with features and device rows."""
+
+    utterances: dict[str, dict[str, list[Utterance]]]  # voice -> corpus -> clips
+    features: dict[str, FeatureSet]  # voice -> batch window features of every corpus
+    rows: dict[str, dict[str, list[np.ndarray]]]  # voice -> corpus -> device rows per clip
+
+
+def load_loco_data(root: Path, names: Sequence[str], *, recipe: Recipe, child: bool, jobs: int,
+                   cache_dir: Path | None, progress: bool) -> LocoData:  # fmt: skip
+    """Load corpora, make child-like copies, extract batch features and device rows (cached)."""
+    from .childlike import childlike_copies
+
+    adult = {
+        name: load_spec(spec).utterances
+        for name, spec in zip(names, corpus_specs(root, tuple(names)), strict=True)
+    }
+    voices = {"adult": adult}
+    if child or recipe.childlike:
+        folder = (cache_dir or default_cache_dir()).parent / "childlike"
+        every = [u for name in names for u in adult[name]]
+        copies = childlike_copies(every, folder, jobs=jobs, progress=progress)
+        it = iter(copies)
+        voices["child-like"] = {name: [next(it) for _ in adult[name]] for name in names}
+    features, rows = {}, {}
+    for voice, by_corpus in voices.items():
+        every = [u for name in names for u in by_corpus[name]]
+        features[voice] = features_of(every, level=recipe.level, jobs=jobs, cache_dir=cache_dir,
+                                      progress=progress, what=f"{voice} clips")  # fmt: skip
+        if voice == "adult" or child:
+            flat = device_speech_rows([u.path for u in every], jobs=jobs, cache_dir=cache_dir,
+                                      progress=progress)  # fmt: skip
+            it_rows = iter(flat)
+            rows[voice] = {name: [next(it_rows) for _ in by_corpus[name]] for name in names}
+    return LocoData(utterances=voices, features=features, rows=rows)
+
+
+def training_rows(data: LocoData, corpora: Sequence[str], recipe: Recipe) -> FeatureSet:
+    """The batch window rows a model of ``recipe`` trains on, from ``corpora`` only."""
+    parts = [data.features["adult"]]
+    if recipe.childlike:
+        parts.append(data.features["child-like"])
+    every = concat(parts)
+    return every.subset(np.isin(every.corpus, list(corpora)))
+
+
+def train_and_export(rows: FeatureSet, recipe: Recipe, *, method: str, run: Path,
+                     tflite: Path, name: str, created: str = "",
+                     parity_rows: FeatureSet | None = None) -> dict[str, Any]:  # fmt: skip
+    """Train one model of the recipe on ``rows`` and export it int8; the export's metrics."""
+    from serdevice.export.exporter import export_run
+
+    from .trainer import TrainRequest, train_on
+
+    request = TrainRequest(method=method, specs=tuple(sorted(set(rows.corpus.tolist()))), out=run,
+                           level=recipe.level, epochs=recipe.epochs, seed=recipe.seed,
+                           normalization=recipe.normalization, recipe=recipe.to_json(),
+                           created=created)  # fmt: skip
+    train_on(rows, request, progress=False)
+    return export_run(run, tflite, created=created, name=name, parity_data=parity_rows).metrics
+
+
+def run_loco(
+    root: Path,
+    out: Path,
+    *,
+    recipe: Recipe,
+    names: Sequence[str] = tuple(REAL_CORPORA),
+    method: str = "dae-metric-act",
+    child: bool = True,
+    jobs: int = 2,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Run the benchmark; writes OUT/loco.json and OUT/loco.md and returns the results."""
+    from serdevice.device.model import Model
+
+    if len(names) < 2:
+        raise InputError("leave-one-corpus-out needs at least two corpora")
+    started = time.time()
+    data = load_loco_data(root, names, recipe=recipe, child=child, jobs=jobs,
+                          cache_dir=cache_dir, progress=progress)  # fmt: skip
+    log(f"data ready: {sum(len(v) for v in data.utterances['adult'].values())} clips "
+        f"({time.time() - started:.0f} s)")  # fmt: skip
+    results: dict[str, Any] = {}
+    for held in names:
+        others = [n for n in names if n != held]
+        tflite = out / "models" / f"{held}.tflite"
+        export = train_and_export(training_rows(data, others, recipe), recipe, method=method,
+                                  run=out / "runs" / held, tflite=tflite, name=f"loco_{held}")  # fmt: skip
+        model = Model.load(tflite)
+        results[held] = {
+            voice: evaluate_held_out(model, data.utterances[voice][held], data.rows[voice][held])
+            for voice in data.rows
+        }
+        results[held]["parity"] = export["parity"]
+        adult = results[held]["adult"]
+        log(f"{held}: N-S-A {adult['plain']['N-S-A']:.3f} -> {adult['calibrated']['N-S-A']:.3f}, "
+            f"N-S-H-A {adult['plain']['N-S-H-A']:.3f} -> {adult['calibrated']['N-S-H-A']:.3f}, "
+            f"rho {adult['plain']['activation_rho']:.3f} ({time.time() - started:.0f} s)")  # fmt: skip
+    summary = {
+        "recipe": recipe.to_json(), "method": method, "corpora": list(names),
+        "licences": {n: REAL_CORPORA.get(n, "see the corpus") for n in names},
+        "per_corpus": results, "mean": mean_over(results, list(data.rows)),
+        "seconds": round(time.time() - started, 1),
+        "date": time.strftime("%Y-%m-%d"),
+    }  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "loco.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    (out / "loco.md").write_text(markdown_table(summary), encoding="utf-8")
+    return summary
+
+
+def mean_over(results: dict[str, Any], voices: Sequence[str]) -> dict[str, Any]:
+    """Mean over held-out corpora of every figure."""
+    out: dict[str, Any] = {}
+    for voice in voices:
+        out[voice] = {}
+        for mode in MODES:
+            keys = ("N-S-A", "N-S-H-A", "activation_rho")
+            out[voice][mode] = {
+                k: float(np.nanmean([results[c][voice][mode][k] for c in results])) for k in keys
+            }
+    return out
+
+
+def markdown_table(summary: dict[str, Any]) -> str:
+    """The table README shows."""
+    lines = [
+        f"Leave-one-corpus-out, device path (int8, streaming rows, one answer per clip), "
+        f"recipe `{summary['recipe']['name']}`, {summary['method']}, {summary['date']}",
+        "",
+        "| held out | voice | N-S-A plain | N-S-A calibrated | N-S-H-A plain | N-S-H-A calibrated "
+        "| activation ρ plain | activation ρ calibrated | clips scored (no answer) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = list(summary["per_corpus"].items()) + [("**mean**", summary["mean"])]
+    for held, result in rows:
+        for voice in VOICES:
+            if voice not in result:
+                continue
+            plain, cal = result[voice]["plain"], result[voice]["calibrated"]
+            clips = f"{plain['clips']} ({plain['unanswered']})" if "clips" in plain else ""
+            lines.append(
+                f"| {held} | {voice} | {plain['N-S-A']:.3f} | {cal['N-S-A']:.3f} | "
+                f"{plain['N-S-H-A']:.3f} | {cal['N-S-H-A']:.3f} | {plain['activation_rho']:.3f} "
+                f"| {cal['activation_rho']:.3f} | {clips} |"
+            )
+    return "\n".join(lines) + "\n"

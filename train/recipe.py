@@ -1,0 +1,54 @@
+"""The training recipe for models that must work on real voices nobody here has heard.
+
+A recipe says which real corpora a model trains on and how: normalization, augmentation with
+child-like copies, label mapping. ``serdevice loco`` measures a recipe leave-one-corpus-out on
+the device path; ``make model`` trains the bundled models with ``BUNDLED_RECIPE``.
+
+Label mapping across corpora (decided once, for every corpus): the classifier head knows neutral,
+sad, happy and angry. Calm (RAVDESS), fear, disgust, surprise and pleasant surprise (TESS),
+boredom (Emo-DB) map to ``other``: kept for the autoencoder and, through the categorical
+activation/valence map (``corpora.schema.EMOTIONS``), for the metric loss and the activation
+head, but not used as classes. Calm is not merged into neutral: it is acted as a low-arousal,
+pleasant state, and merging it would teach "neutral" a quieter voice than other corpora's
+neutral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+# Every real corpus the project can train on, with the licence its models inherit
+# (../shared/corpora/README.md).
+REAL_CORPORA: dict[str, str] = {
+    "ravdess": "CC BY-NC-SA 4.0",
+    "tess": "CC BY-NC-ND 4.0",
+    "savee": "free for research",
+    "urdu": "research use only",
+    "emovo": "research use",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recipe:
+    """How a deployable model is trained on real speech."""
+
+    name: str
+    normalization: str = "speaker"  # preprocess.NORMALIZATIONS
+    childlike: bool = True  # add a child-like copy of every training clip (train/childlike.py)
+    level: str = "window"  # the device's 2 s / 0.5 s windows
+    epochs: int = 50
+    seed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict for config.json and the sidecar."""
+        return {**asdict(self), "label_mapping": "calm, fear, disgust, surprise, boredom -> other"}
+
+
+BUNDLED_RECIPE = Recipe(name="real-speaker-child-v1")
+
+
+def corpus_specs(root: Path, names: tuple[str, ...]) -> list[str]:
+    """``NAME:ROOT/NAME`` for each corpus name (the layout of ../shared/corpora)."""
+    return [f"{name}:{root / name}" for name in names]
