@@ -1,7 +1,10 @@
 """Speech gate: webrtcvad on 30 ms frames; a window is speech when enough of it is voiced.
 
 Frames quieter than a floor (-55 dBFS) count as unvoiced whatever the VAD says, so digital
-silence and faint hiss never open the gate. The VAD alone calls steady noise speech (it did on
+silence and faint hiss never open the gate. Above the floor, the VAD hears the frame 20 dB louder
+(clipped): webrtcvad misses quiet speech, and real recordings are quiet (RAVDESS: 11.5 % of clips
+had no window with 30 % voiced frames at their own level, none with the gain; measured on every
+15th clip of the five corpora in ../shared/corpora). The VAD alone calls steady noise speech (it did on
 ALSA's Noise.wav), so a window must also be *modulated*: the standard deviation of its frames'
 energy must reach 3 dB (measured: steady noise and tones 0-1.2 dB, speech 6-30 dB). ``speech_start`` / ``speech_end`` follow the
 per-window decision with a hangover: speech ends only after ``hangover_hops`` non-speech hops.
@@ -20,6 +23,7 @@ from .contracts import SAMPLE_RATE
 FRAME = int(0.03 * SAMPLE_RATE)  # 480 samples: one of webrtcvad's frame sizes
 FLOOR_RMS = 10 ** (-55 / 20)
 MIN_MODULATION_DB = 3.0
+VAD_GAIN = 10 ** (20 / 20)  # what the VAD hears, above the floor (see the module's docstring)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +63,7 @@ class SpeechGate:
             frame = data[i * FRAME : (i + 1) * FRAME]
             self._samples += FRAME
             power = float(np.mean(frame * frame))
-            pcm = (np.clip(frame, -1, 1) * 32767).astype("<i2").tobytes()
+            pcm = (np.clip(frame * VAD_GAIN, -1, 1) * 32767).astype("<i2").tobytes()
             voiced = power >= FLOOR_RMS**2 and bool(self._vad.is_speech(pcm, SAMPLE_RATE))
             decided.append(
                 (self._samples / SAMPLE_RATE, voiced, 10 * float(np.log10(power + 1e-10)))
