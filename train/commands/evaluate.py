@@ -6,6 +6,7 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,6 +61,29 @@ def display_name(spec: str) -> str:
     "--unlabeled-fraction", type=click.FloatRange(0.01, 0.9), default=0.2, show_default=True
 )
 @click.option(
+    "--unlabeled-seeds",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Seeds of the with/without unlabeled comparison (mean ± std over them).",
+)
+@click.option(
+    "--extras",
+    type=click.Choice(["clip", "both", "none"]),
+    default="clip",
+    show_default=True,
+    help="Levels that also run the signed-first metric rows, the VAE metric rows and the rows "
+    "trained on each target's labels (the seed reports them at clip level).",
+)
+@click.option(
+    "--tuning",
+    "tuning_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="choices.json of `python -m serdevice.train.tuning` (hyper-parameters chosen on a "
+    "speaker-disjoint validation split of the training corpus) [default: the seed's values].",
+)
+@click.option(
     "--epochs",
     type=click.IntRange(1, 10000),
     default=None,
@@ -89,6 +113,9 @@ def evaluate(
     methods: str,
     folds: int,
     unlabeled_fraction: float,
+    unlabeled_seeds: int,
+    extras: str,
+    tuning_file: Path | None,
     epochs: int | None,
     batch: int,
     lr: float,
@@ -106,6 +133,7 @@ def evaluate(
     from serdevice.train.models import METHODS
     from serdevice.train.protocol import Corpus, Protocol, Results
     from serdevice.train.report import write_outputs
+    from serdevice.train.tuning import read_choices
 
     torch.set_num_threads(1)
     started = time.time()
@@ -122,9 +150,11 @@ def evaluate(
                else [f"synth:{folder}?language={lang}" for lang in DEFAULT_TARGETS])  # fmt: skip
     synthetic = any(spec.startswith("synth:") for spec in [train_spec, *targets])
     levels = ("clip", "window") if level == "both" else (level,)
+    choices = read_choices(tuning_file) if tuning_file else {}
     protocol = Protocol(
         methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,
-        epochs=epochs or (5 if quick else 50), batch=batch, lr=lr, seed=seed,
+        unlabeled_seeds=unlabeled_seeds, epochs=epochs or (5 if quick else 50), batch=batch,
+        lr=lr, seed=seed, overrides=choices,
         on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),
     )  # fmt: skip
     results = Results()
@@ -138,7 +168,10 @@ def evaluate(
         ]  # fmt: skip
         if lvl == "clip" or not sizes:
             sizes = {c.name: len(c.data) for c in [source, *corpora]}
-        protocol.run(lvl, source, corpora, results)
+        with_extras = extras == "both" or extras == lvl
+        replace(protocol, variants=with_extras, supervised=with_extras).run(
+            lvl, source, corpora, results
+        )
     meta = {
         "command": "serdevice " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -146,6 +179,8 @@ def evaluate(
         "source": display_name(train_spec), "targets": [display_name(t) for t in targets],
         "sizes": sizes, "methods": list(chosen), "folds": folds, "epochs": protocol.epochs,
         "batch": batch, "lr": lr, "seed": seed, "unlabeled_fraction": unlabeled_fraction,
+        "unlabeled_seeds": unlabeled_seeds, "extras": extras, "tuning": choices,
+        "tuning_file": str(tuning_file) if tuning_file else None,
         "levels": list(levels), "train_spec": train_spec, "transfer_specs": targets,
     }  # fmt: skip
     write_outputs(out, results, meta)
