@@ -9,6 +9,20 @@ import numpy as np
 
 from .contracts import SAMPLE_RATE, InputError
 
+# What libsndfile (soundfile) reads, by extension; the content decides the codec, so AIFF data
+# under a .wav name reads too.
+AUDIO_SUFFIXES = frozenset(
+    (".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc",
+     ".au", ".snd", ".caf", ".w64", ".rf64")
+)  # fmt: skip
+
+
+def audio_files_under(folder: Path) -> list[Path]:
+    """Audio files below ``folder`` (extension in AUDIO_SUFFIXES, any case), recursively, sorted."""
+    return sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+    )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AudioClip:

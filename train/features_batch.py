@@ -34,7 +34,6 @@ from .progress import progress_bar
 
 LEVELS = ("clip", "window")
 META_COLUMNS = ("file", "start_s", "end_s")
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
 def default_cache_dir() -> Path:
@@ -178,8 +177,3 @@ def extract(
 def extract_table(paths: Sequence[Path], **kwargs: Any) -> Any:
     """``extract(...).table``: a DataFrame with file, start_s, end_s and the 88 features."""
     return extract(paths, **kwargs).table
-
-
-def audio_files_under(folder: Path) -> list[Path]:
-    """Audio files below ``folder``, recursively, sorted."""
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)

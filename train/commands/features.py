@@ -19,7 +19,7 @@ def is_spec(text: str) -> bool:
 
 def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
     """Files, folders (recursively) and corpus specs -> the audio files, in order."""
-    from serdevice.train.features_batch import audio_files_under
+    from serdevice.device.audio import audio_files_under
 
     files: list[Path] = []
     for item in inputs:

@@ -16,7 +16,20 @@ from types import ModuleType
 
 from serdevice.device.contracts import InputError
 
-from . import aesdd, cafe, cremad, emodb, iemocap, manifest, ravdess, savee, synth, urdu
+from . import (
+    aesdd,
+    cafe,
+    cremad,
+    emodb,
+    emovo,
+    iemocap,
+    manifest,
+    ravdess,
+    savee,
+    synth,
+    tess,
+    urdu,
+)
 from .schema import EMOTIONS, MANIFEST_COLUMNS, CorpusLoad, Utterance, read_manifest, write_manifest
 
 __all__ = [
@@ -26,7 +39,20 @@ __all__ = [
 
 CORPORA: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (iemocap, emodb, savee, cafe, urdu, aesdd, ravdess, cremad, manifest, synth)
+    for module in (
+        iemocap,
+        emodb,
+        savee,
+        cafe,
+        urdu,
+        aesdd,
+        ravdess,
+        cremad,
+        tess,
+        emovo,
+        manifest,
+        synth,
+    )
 }
 _SPEC = re.compile(r"^(?P<name>[a-z][a-z0-9_-]*):(?P<rest>.+)$")
 

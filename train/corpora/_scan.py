@@ -21,8 +21,3 @@ def scan(
         else:
             found.append(utterance)
     return CorpusLoad(name=name, root=root, utterances=found, skipped=skipped)
-
-
-def wavs(root: Path) -> list[Path]:
-    """All .wav files below ``root`` (any case)."""
-    return [p for p in root.rglob("*") if p.suffix.lower() == ".wav" and p.is_file()]

@@ -9,18 +9,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._scan import scan, wavs
+from serdevice.device.audio import audio_files_under
+
+from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion
 
 NAME = "aesdd"
 LANGUAGES = ("el",)
 LAYOUT = "ROOT/{anger,disgust,fear,happiness,sadness}/<code><NN> (<speaker>).wav, e.g. a01 (3).wav"
-_NAME = re.compile(r"^([adfhs])(\d+)\s*\((\d+)\)\s*\.wav$", re.IGNORECASE)
+_NAME = re.compile(r"^([adfhs])(\d+)\s*\((\d+)\)\s*$", re.IGNORECASE)
 _EMOTION = {"a": "angry", "d": "disgust", "f": "fear", "h": "happy", "s": "sad"}
 
 
 def _parse(path: Path) -> Utterance | None:
-    match = _NAME.match(path.name)
+    match = _NAME.match(path.stem)
     if match is None:
         return None
     return from_emotion(
@@ -31,4 +33,4 @@ def _parse(path: Path) -> Utterance | None:
 
 def load(root: Path) -> CorpusLoad:
     """AESDD below ``root``."""
-    return scan(NAME, root, wavs(root), _parse)
+    return scan(NAME, root, audio_files_under(root), _parse)

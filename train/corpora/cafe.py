@@ -9,19 +9,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._scan import scan, wavs
+from serdevice.device.audio import audio_files_under
+
+from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion
 
 NAME = "cafe"
 LANGUAGES = ("fr",)
 LAYOUT = "ROOT/**/AA-E-I-S.wav, e.g. 01-C-2-3.wav (neutral has no intensity: 01-N-3.wav)"
-_NAME = re.compile(r"^(\d{2})-([CDJNPST])(?:-(\d))?-(\d)\.wav$")
+_NAME = re.compile(r"^(\d{2})-([CDJNPST])(?:-(\d))?-(\d)$")
 _EMOTION = {"C": "angry", "D": "disgust", "J": "happy", "N": "neutral", "P": "fear",
             "S": "surprise", "T": "sad"}  # fmt: skip
 
 
 def _parse(path: Path) -> Utterance | None:
-    match = _NAME.match(path.name)
+    match = _NAME.match(path.stem)
     if match is None:
         return None
     actor = match.group(1)
@@ -33,4 +35,4 @@ def _parse(path: Path) -> Utterance | None:
 
 def load(root: Path) -> CorpusLoad:
     """CaFE below ``root``."""
-    return scan(NAME, root, wavs(root), _parse)
+    return scan(NAME, root, audio_files_under(root), _parse)

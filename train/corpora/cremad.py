@@ -10,13 +10,15 @@ import csv
 import re
 from pathlib import Path
 
-from ._scan import scan, wavs
+from serdevice.device.audio import audio_files_under
+
+from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion
 
 NAME = "cremad"
 LANGUAGES = ("en",)
 LAYOUT = "ROOT/**/AAAA_SSS_EEE_LL.wav, e.g. AudioWAV/1001_DFA_ANG_XX.wav (+ VideoDemographics.csv)"
-_NAME = re.compile(r"^(\d{4})_([A-Z]{3})_(ANG|DIS|FEA|HAP|NEU|SAD)_([A-Z]{2})\.wav$")
+_NAME = re.compile(r"^(\d{4})_([A-Z]{3})_(ANG|DIS|FEA|HAP|NEU|SAD)_([A-Z]{2})$")
 _EMOTION = {"ANG": "angry", "DIS": "disgust", "FEA": "fear", "HAP": "happy", "NEU": "neutral",
             "SAD": "sad"}  # fmt: skip
 
@@ -38,7 +40,7 @@ def load(root: Path) -> CorpusLoad:
     genders = _genders(root)
 
     def parse(path: Path) -> Utterance | None:
-        match = _NAME.match(path.name)
+        match = _NAME.match(path.stem)
         if match is None:
             return None
         actor = match.group(1)
@@ -47,4 +49,4 @@ def load(root: Path) -> CorpusLoad:
             gender=genders.get(actor, "u"), language="en",
         )  # fmt: skip
 
-    return scan(NAME, root, wavs(root), parse)
+    return scan(NAME, root, audio_files_under(root), parse)

@@ -8,19 +8,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._scan import scan, wavs
+from serdevice.device.audio import audio_files_under
+
+from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion
 
 NAME = "ravdess"
 LANGUAGES = ("en",)
 LAYOUT = "ROOT/**/MM-VV-EE-II-SS-RR-AA.wav, e.g. Actor_01/03-01-05-02-01-01-01.wav"
-_NAME = re.compile(r"^(\d{2})-(\d{2})-(0[1-8])-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.wav$")
+_NAME = re.compile(r"^(\d{2})-(\d{2})-(0[1-8])-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
 _EMOTION = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry",
             "06": "fear", "07": "disgust", "08": "surprise"}  # fmt: skip
 
 
 def _parse(path: Path) -> Utterance | None:
-    match = _NAME.match(path.name)
+    match = _NAME.match(path.stem)
     if match is None:
         return None
     actor = match.group(7)
@@ -32,4 +34,4 @@ def _parse(path: Path) -> Utterance | None:
 
 def load(root: Path) -> CorpusLoad:
     """RAVDESS below ``root``."""
-    return scan(NAME, root, wavs(root), _parse)
+    return scan(NAME, root, audio_files_under(root), _parse)

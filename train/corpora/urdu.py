@@ -8,18 +8,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._scan import scan, wavs
+from serdevice.device.audio import audio_files_under
+
+from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion
 
 NAME = "urdu"
 LANGUAGES = ("ur",)
 LAYOUT = "ROOT/**/S[MF]N_FN_[AHNS]NN.wav, e.g. SF3_F2_H07.wav"
-_NAME = re.compile(r"^(S([MF])\d+)_F\d+_([AHNS])\d+\.wav$")
+_NAME = re.compile(r"^(S([MF])\d+)_F\d+_([AHNS])\d+$")
 _EMOTION = {"A": "angry", "H": "happy", "N": "neutral", "S": "sad"}
 
 
 def _parse(path: Path) -> Utterance | None:
-    match = _NAME.match(path.name)
+    match = _NAME.match(path.stem)
     if match is None:
         return None
     return from_emotion(
@@ -30,4 +32,4 @@ def _parse(path: Path) -> Utterance | None:
 
 def load(root: Path) -> CorpusLoad:
     """URDU below ``root``."""
-    return scan(NAME, root, wavs(root), _parse)
+    return scan(NAME, root, audio_files_under(root), _parse)
