@@ -178,6 +178,19 @@ def write_report(out: Path, result: dict[str, Any], meta: dict[str, Any]) -> Non
     (out / "tuning.md").write_text("\n".join(lines) + "\n")
 
 
+def _listing(spec: str) -> FeatureSet:
+    """A target's speakers from its loader alone (no audio read), for ``check_disjoint``."""
+    from .corpora import load_spec
+
+    utterances = load_spec(spec).utterances
+    n = len(utterances)
+    column = {name: np.array([getattr(u, name) for u in utterances]) for name in ("corpus",)}
+    return FeatureSet(x=np.zeros((n, 0)), label=np.full(n, "other"), activation=np.zeros(n),
+                      valence=np.zeros(n), group=np.array([u.split_group for u in utterances]),
+                      language=np.full(n, ""), corpus=column["corpus"],
+                      file=np.array([str(u.path) for u in utterances]))  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: tune on the training corpus's validation speakers, write the choices."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -187,6 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--methods", default=",".join(ENCODER_METHODS))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--targets",
+        default="",
+        help="comma-separated target specs: checked to share no validation speaker",
+    )
     args = parser.parse_args(argv)
     try:
         import torch
@@ -202,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = load_features([args.train], level="clip", jobs=args.jobs)
         data = data.subset(standardize_and_drop(data.x)[2])  # the seed's |z| > 10 rule
         fit_part, validation = validation_split(data)
+        check_disjoint(validation, [_listing(spec) for spec in args.targets.split(",") if spec])
         result = tune(fit_part, validation, methods=methods, seeds=range(args.seeds),
                       epochs=args.epochs,
                       log=lambda m: print(f"  {m} ({time.time() - started:.0f} s)",
@@ -210,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "fit_speakers": len(set(fit_part.group)),
                 "validation_speakers": len(set(validation.group)),
                 "validation_groups": sorted(set(validation.group.tolist())),
+                "targets_checked": [t for t in args.targets.split(",") if t],
                 "seeds": list(range(args.seeds)), "seconds": time.time() - started}  # fmt: skip
         write_report(args.out, result, meta)
     except InputError as error:
