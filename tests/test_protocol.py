@@ -32,7 +32,7 @@ def test_spearman_and_mean_std():
 def test_evaluate_quick_writes_report_results_and_plots(cli, tmp_path):
     out = tmp_path / "eval"
     result = cli("evaluate", "--quick", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
-                 cwd=tmp_path)  # fmt: skip
+                 cwd=tmp_path, timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     report = (out / "report.md").read_text()
     for heading in ("N-S-A", "N-S-H-A", "Adjusted R²", "Spearman", "transfer + 20 %",

@@ -11,8 +11,8 @@ between held-out activation/valence and their linear prediction from the latent.
 - transfer: one encoder on the whole training corpus; the heads are fitted and scored by
   speaker-independent K-fold CV on the target's latent (the seed's "transfer").
 - transfer+unlabeled vs transfer-heldout: for each of ``unlabeled_seeds`` seeds a random 20 % of
-  the target's files join the encoder's training *without labels* (reconstruction and KL terms
-  only). The same seed's encoder without them ("transfer-heldout") is scored on the same other
+  each target's files join the encoder's training *without labels* (reconstruction and KL terms
+  only; one encoder per seed sees the share of every target). The same seed's encoder without them ("transfer-heldout") is scored on the same other
   80 %, and both use the training corpus's standardization, so the difference is the encoder's.
   One value per seed (the mean over head folds): mean +- std over seeds.
 - supervised: the seed's upper reference ("semi-supervision with the transfer data set labels"):
@@ -35,18 +35,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from serdevice.device.contracts import Task
 
-from .dataset import FOUR_CLASSES, FeatureSet
+from .dataset import FOUR_CLASSES, FeatureSet, concat
 from .heads import fit_activation, fit_svc
 from .losses import DEFAULT_METRIC_FORM
 from .metrics import adjusted_r2, balanced_accuracy, pair_distance_r2, spearman
 from .models import REFERENCE_METHOD
+from .parallel import process_pool
 from .preprocess import Standardizer, standardize_and_drop
 from .training import TrainConfig, encode, fit
 
@@ -55,6 +57,10 @@ TASKS = {task.value: tuple(label.value for label in task.labels) for task in Tas
 # Rows the seed also trains on the target's own labels (its R^2 and Spearman reference rows).
 SUPERVISED_ROWS = ("dae-metric-act", "dae-metric-val", "vae", "vae-cluster", "vae-metric-act",
                    "vae-metric-val")  # fmt: skip
+
+
+def _silent(message: str) -> None:
+    """The default progress callback: says nothing (a function, so a Protocol pickles)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +112,13 @@ class Results:
         metrics = slot.setdefault(setting, {})
         for key, value in fold.items():
             metrics.setdefault(key, []).append(float(value))
+
+    def merge(self, other: Results) -> None:
+        """Take in the rows another Results holds (a worker's)."""
+        for level, rows in other.folds.items():
+            self.folds.setdefault(level, {}).update(rows)
+        for level, rows in other.latents.items():
+            self.latents.setdefault(level, {}).update(rows)
 
     def count_outliers(self, level: str, corpus: str, keep: np.ndarray) -> None:
         """Record how many rows of a corpus the |z| > 10 rule dropped."""
@@ -181,7 +194,9 @@ class Protocol:
     variants: bool = True  # signed-first metric rows and the VAE metric rows
     supervised: bool = True  # the rows trained on each target's own labels
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # method -> TrainConfig
-    on_step: Callable[[str], None] = lambda message: None
+    jobs: int = 1  # rows trained in parallel worker processes
+    row_cache: Path | None = None  # folder of cached rows (train/rowcache.py); None: no cache
+    on_step: Callable[[str], None] = _silent
 
     def config(self, row: Row, seed: int | None = None) -> TrainConfig:
         """The training configuration of one row (tuned overrides, where recorded, win)."""
@@ -247,22 +262,26 @@ class Protocol:
         self.in_domain(level, row, source, "in-domain", results)
         model, scaler = self.train_encoder(row, source.data)
         latents = {source.name: (encode(model, scaler.transform(source.data.x)), source.data)}
-        plain = {self.seed: model}
         for target in targets:
-            data = target.data
-            z = scaler.transform(data.x)
-            latents[target.name] = (encode(model, z), data)
-            self.cross_validate(level, row.name, target, encode(model, z), data, "transfer",
-                                results)  # fmt: skip
-            for seed in range(self.seed, self.seed + self.unlabeled_seeds):
-                if seed not in plain:
-                    plain[seed] = self.train_encoder(row, source.data, seed=seed, scaler=scaler)[0]
-                unlabeled, held = self.split_unlabeled(data, seed)
-                model_u, _ = self.train_encoder(row, source.data, unlabeled, seed=seed,
-                                                scaler=scaler)  # fmt: skip
+            z = encode(model, scaler.transform(target.data.x))
+            latents[target.name] = (z, target.data)
+            self.cross_validate(level, row.name, target, z, target.data, "transfer", results)
+            if self.supervised and row.name in SUPERVISED_ROWS:
+                self.in_domain(level, row, target, "supervised", results)
+        for seed in range(self.seed, self.seed + self.unlabeled_seeds):
+            # One encoder per seed sees the unlabeled share of every target (the seed's "20 % of
+            # the unlabeled transfer data sets"); the same seed's encoder without it is the
+            # comparison, both on the same held-out rows with the training corpus's z-scores.
+            shares = [self.split_unlabeled(t.data, seed) for t in targets]
+            plain = model if seed == self.seed else self.train_encoder(
+                row, source.data, seed=seed, scaler=scaler)[0]  # fmt: skip
+            with_unlabeled, _ = self.train_encoder(
+                row, source.data, concat([u for u, _ in shares]), seed=seed, scaler=scaler
+            )
+            for target, (_, held) in zip(targets, shares, strict=True):
                 z_held = scaler.transform(held.x)
-                for setting, encoder in (("transfer-heldout", plain[seed]),
-                                         ("transfer+unlabeled", model_u)):  # fmt: skip
+                for setting, encoder in (("transfer-heldout", plain),
+                                         ("transfer+unlabeled", with_unlabeled)):  # fmt: skip
                     per_fold = Results()
                     self.cross_validate(level, row.name, target, encode(encoder, z_held), held,
                                         setting, per_fold)  # fmt: skip
@@ -270,8 +289,6 @@ class Protocol:
                     results.add(level, row.name, target.name, setting,
                                 {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
                                  for k, v in fold_means.items()})  # fmt: skip
-            if self.supervised and row.name in SUPERVISED_ROWS:
-                self.in_domain(level, row, target, "supervised", results)
         results.latents.setdefault(level, {})[row.name] = latents
 
     def cross_validate(
@@ -307,10 +324,56 @@ class Protocol:
             self.on_step(f"{level}: {REFERENCE_METHOD}")
             self.run_reference(level, [source, *targets], results)
         encoders = tuple(m for m in self.methods if m != REFERENCE_METHOD)
-        for row in make_rows(encoders, variants=self.variants):
-            self.on_step(f"{level}: {row.name}")
-            self.run_method(level, row, source, targets, results)
+        rows = make_rows(encoders, variants=self.variants)
+        tasks = [(replace(self, on_step=_silent), level, row, source, targets) for row in rows]
+        if self.jobs > 1 and len(tasks) > 1:
+            with process_pool(self.jobs) as pool:
+                for done, (row, part, hit) in enumerate(pool.map(_run_row, tasks), start=1):
+                    results.merge(part)
+                    cached = ", cached" if hit else ""
+                    self.on_step(f"{level}: {row.name} done ({done}/{len(rows)}{cached})")
+        else:
+            for done, task in enumerate(tasks, start=1):
+                row, part, hit = _run_row(task)
+                results.merge(part)
+                cached = ", cached" if hit else ""
+                self.on_step(f"{level}: {row.name} done ({done}/{len(rows)}{cached})")
         results.seconds[level] = time.time() - started
+
+
+def _run_row(
+    task: tuple[Protocol, str, Row, Corpus, list[Corpus]],
+) -> tuple[Row, Results, bool]:
+    """One row's settings, in a worker process or in this one; (row, its results, cache hit)."""
+    import torch
+
+    from . import rowcache
+
+    torch.set_num_threads(1)  # tiny nets: threads cost more than they give
+    protocol, level, row, source, targets = task
+    corpora = [source, *targets]
+    key = ""
+    if protocol.row_cache is not None:
+        settings = {"row": [row.name, row.method, row.metric_form], "level": level,
+                    "folds": protocol.folds, "fraction": protocol.unlabeled_fraction,
+                    "seeds": protocol.unlabeled_seeds, "epochs": protocol.epochs,
+                    "batch": protocol.batch, "lr": protocol.lr, "seed": protocol.seed,
+                    "supervised": protocol.supervised,
+                    "overrides": protocol.overrides.get(row.method, {})}  # fmt: skip
+        key = rowcache.row_key(settings, [(c.name, c.data) for c in corpora])
+        hit = rowcache.load(protocol.row_cache, key)
+        by_name = {c.name: c.data for c in corpora}
+        if hit is not None and set(hit[1]) == set(by_name):
+            folds, latents = hit
+            part = Results(folds={level: {row.name: folds}}, latents={level: {row.name: {
+                name: (z, by_name[name]) for name, z in latents.items()}}})  # fmt: skip
+            return row, part, True
+    part = Results()
+    protocol.run_method(level, row, source, targets, part)
+    if key and protocol.row_cache is not None:
+        latents = {name: z for name, (z, _) in part.latents[level][row.name].items()}
+        rowcache.save(protocol.row_cache, key, part.folds[level][row.name], latents)
+    return row, part, False
 
 
 def summary(results: Results) -> dict[str, Any]:

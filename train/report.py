@@ -321,7 +321,8 @@ def level_tables(s: dict[str, Any], results: Results, level: str, rows: list[str
     lines += [f"### Balanced accuracy — transfer + {share} % unlabeled target audio in the "
               "encoder's training", "",
               f"Each target's other {100 - share} % (held-out), scored with the encoder trained "
-              f"without (held-out) and with (+unl.) the {share} %: same standardization (the "
+              f"without (held-out) and with (+unl.) {share} % of every target's files (no "
+              "labels): same standardization (the "
               f"training corpus's), same rows; mean ± std over {seeds} seed(s), each seed the "
               "mean over head folds.", ""]  # fmt: skip
     corpora = [(t, setting) for t in targets for setting in ("transfer-heldout",

@@ -105,7 +105,16 @@ def display_name(spec: str) -> str:
     help="A tiny corpus and few epochs: the whole protocol in about a minute.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Feature cache [default: ~/.cache/serdevice/features]; trained rows are "
+    "cached beside it (rows/).",
+)
+@click.option(
+    "--no-row-cache", is_flag=True, help="Retrain every row even when an identical one is cached."
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 def evaluate(
     train_spec: str | None,
@@ -124,12 +133,14 @@ def evaluate(
     quick: bool,
     jobs: int,
     cache_dir: Path | None,
+    no_row_cache: bool,
     out: Path,
 ) -> None:
     """Run the seed's evaluation protocol; write results.json, report.md and plots to OUT."""
     import torch
 
     from serdevice.train.dataset import load_features
+    from serdevice.train.features_batch import default_cache_dir
     from serdevice.train.models import METHODS
     from serdevice.train.protocol import Corpus, Protocol, Results
     from serdevice.train.report import write_outputs
@@ -154,7 +165,8 @@ def evaluate(
     protocol = Protocol(
         methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,
         unlabeled_seeds=unlabeled_seeds, epochs=epochs or (5 if quick else 50), batch=batch,
-        lr=lr, seed=seed, overrides=choices,
+        lr=lr, seed=seed, overrides=choices, jobs=jobs,
+        row_cache=None if no_row_cache else (cache_dir or default_cache_dir()).parent / "rows",
         on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),
     )  # fmt: skip
     results = Results()
