@@ -246,7 +246,9 @@ def write_outputs(out: Path, results: Results, meta: dict[str, Any]) -> dict[str
     )
     plots = []
     for level, latents in results.latents.items():
-        plots += plot_latents(latents, out / "plots", level, synthetic=bool(meta.get("synthetic")))
+        # the six methods' latents (the variant rows' would add a plot each and little to see)
+        six = {m: v for m, v in latents.items() if m in ENCODER_METHODS}
+        plots += plot_latents(six, out / "plots", level, synthetic=bool(meta.get("synthetic")))
     (out / "report.md").write_text("\n".join(report_lines(s, results, meta, plots, out)) + "\n")
     return s
 

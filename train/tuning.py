@@ -140,6 +140,9 @@ def tune(
                 reasons["adopted together"] = (f"dropped: together {together:.3f} vs default "
                                                f"{base_score:.3f}")  # fmt: skip
                 adopted = {}
+            else:
+                reasons["adopted together"] = (f"kept: together {together:.3f} vs default "
+                                               f"{base_score:.3f}")  # fmt: skip
         out[method] = {"choices": adopted, "trials": trials, "reasons": reasons}
     return out
 
