@@ -32,23 +32,37 @@ def test_spearman_and_mean_std():
 def test_evaluate_quick_writes_report_results_and_plots(cli, tmp_path):
     out = tmp_path / "eval"
     result = cli("evaluate", "--quick", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
-                 cwd=tmp_path)  # fmt: skip
+                 cwd=tmp_path, timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     report = (out / "report.md").read_text()
     for heading in ("N-S-A", "N-S-H-A", "Adjusted R²", "Spearman", "transfer + 20 %",
                     "published, not run here", "SUPERB", "SYNTHETIC DATA",
                     "Clip level (the seed) vs the device's 2 s windows",
                     "Which level serves the device", "Against the seed's findings",
-                    "ρ-Act +unl.", "Spearman's ρ, valence"):  # fmt: skip
+                    "ρ-Act +unl.", "Spearman's ρ, valence", "z_d on l_d — the seed's first table",
+                    "the seed's second table", "the seed's third table",
+                    "dae-metric-act (supervised on target)", "dae-metric-act:signed-first",
+                    "*seed, published: DAE-Metric-act*", "Gain from the 20 % unlabeled audio",
+                    "rows dropped (|z| > 10)"):  # fmt: skip
         assert heading in report, heading
     results = json.loads((out / "results.json").read_text())
+    extras = {"dae-metric-act:signed-first", "dae-metric-val:signed-first", "vae-metric-act",
+              "vae-metric-val"}  # fmt: skip
+    assert set(results["folds"]["clip"]) == set(METHODS) | extras
+    assert set(results["folds"]["window"]) == set(METHODS)  # extras at clip level only
     for level in ("clip", "window"):
-        assert set(results["folds"][level]) == set(METHODS)
         dae = results["folds"][level]["dae-metric-act"]
         assert set(dae["synth[en]"]) == {"in-domain"}
-        assert set(dae["synth[da]"]) == {"transfer", "transfer+unlabeled"}
+        settings = {"transfer", "transfer-heldout", "transfer+unlabeled"}
+        assert set(dae["synth[da]"]) == settings | ({"supervised"} if level == "clip" else set())
         fold_values = dae["synth[da]"]["transfer"]["bacc_nsha"]
         assert len(fold_values) >= 2 and all(0 <= v <= 1 for v in fold_values)
+        # with and without the unlabeled share: one value per seed, on the same rows
+        assert len(dae["synth[da]"]["transfer+unlabeled"]["bacc_nsha"]) == 3
+        assert len(dae["synth[da]"]["transfer-heldout"]["bacc_nsha"]) == 3
+        assert "zd_r2_act" in dae["synth[en]"]["in-domain"]
+        dropped, total = results["outliers"][level]["synth[da]"]
+        assert 0 <= dropped < total
     assert len(list((out / "plots").glob("*.png"))) >= 2
 
 

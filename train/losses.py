@@ -62,34 +62,58 @@ def cluster_loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return intra / inter
 
 
+METRIC_FORMS = ("distance", "signed-first")
+DEFAULT_METRIC_FORM = "distance"
+
+
+def _pair_differences(
+    z: torch.Tensor, label: torch.Tensor, form: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(l_d, z_d) of consecutive labelled rows, in the seed's form or the signed one."""
+    if form == "distance":
+        # The seed: l_d = d(l_i, l_{i+1}), z_d = d(z_i, z_{i+1}), rows i, i+1 consecutive in the
+        # (shuffled) mini-batch. The Euclidean norm's gradient at 0 is taken as 0 (safe sqrt).
+        l_d = torch.abs(label[1:] - label[:-1])
+        squared = torch.sum((z[1:] - z[:-1]) ** 2, dim=1)
+        positive = squared > 0
+        z_d = torch.where(positive, torch.sqrt(torch.where(positive, squared, 1.0)), 0.0)
+        return l_d, z_d
+    if form == "signed-first":
+        order = torch.argsort(label)
+        l_sorted, z_sorted = label[order], z[order, 0]
+        return l_sorted[1:] - l_sorted[:-1], z_sorted[1:] - z_sorted[:-1]
+    raise ValueError(f"unknown metric form {form!r}: one of {', '.join(METRIC_FORMS)}")
+
+
 def metric_terms(
-    z: torch.Tensor, label: torch.Tensor
+    z: torch.Tensor, label: torch.Tensor, *, form: str = DEFAULT_METRIC_FORM
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Eqs. 7-10 on a batch: (L_res, L_sl, p).
 
-    Pairs: the batch sorted by the continuous label, each sample with the next one (the seed's
-    l_i, l_{i+1}). l_d = label difference, z_d = difference of the FIRST latent coordinate (the
-    coordinate this loss makes the emotion axis; the second stays free for reconstruction).
-    p = (l_d^T l_d)^-1 l_d^T z_d is the least-squares slope through the origin; L_res = mean
-    (z_d - p l_d)^2; L_sl = |p - 1| (eq. 10: for z_hat_d = p l_d the slope ratio is p). Rows with a
-    NaN label (unlabelled) are left out.
+    ``form="distance"`` (the seed's, the default): pairs are consecutive rows of the batch as it
+    comes (training shuffles it), l_d = |l_i - l_{i+1}| and z_d = ||z_i - z_{i+1}||_2 over the
+    whole 2-D latent. ``form="signed-first"`` (this project's earlier variant): the batch sorted
+    by the label, l_d = signed label difference, z_d = signed difference of the FIRST latent
+    coordinate only (that coordinate becomes the emotion axis, the second stays free).
+    Either way p = (l_d^T l_d)^-1 l_d^T z_d is the least-squares slope through the origin,
+    L_res = mean (z_d - p l_d)^2 and L_sl = |p - 1| (eq. 10: for z_hat_d = p l_d every slope
+    ratio is p). Rows with a NaN label (unlabelled) are left out first.
     """
     keep = ~torch.isnan(label)
+    zero = z.new_zeros(())
     if int(keep.sum()) < 2:
-        zero = z.new_zeros(())
         return zero, zero, zero
-    order = torch.argsort(label[keep])
-    l_sorted, z_sorted = label[keep][order], z[keep][order, 0]
-    l_d, z_d = l_sorted[1:] - l_sorted[:-1], z_sorted[1:] - z_sorted[:-1]
+    l_d, z_d = _pair_differences(z[keep], label[keep], form)
     denominator = torch.dot(l_d, l_d)
     if denominator < 1e-12:
-        zero = z.new_zeros(())
         return zero, zero, zero
     p = torch.dot(l_d, z_d) / denominator
     return torch.mean((z_d - p * l_d) ** 2), torch.abs(p - 1), p
 
 
-def metric_loss(z: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+def metric_loss(
+    z: torch.Tensor, label: torch.Tensor, *, form: str = DEFAULT_METRIC_FORM
+) -> torch.Tensor:
     """L_met = L_res + L_sl (eq. 7)."""
-    residual, slope, _ = metric_terms(z, label)
+    residual, slope, _ = metric_terms(z, label, form=form)
     return residual + slope

@@ -31,6 +31,37 @@ def adjusted_r2(target: np.ndarray, predictors: np.ndarray) -> float:
     return float(1 - (1 - r2) * (n - 1) / (n - p - 1))
 
 
+def pair_distances(
+    latent: np.ndarray, label: np.ndarray, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(l_d, z_d) of consecutive rows in a seeded random order, as the metric loss pairs them.
+
+    l_d = |l_i - l_{i+1}|, z_d = ||z_i - z_{i+1}||_2 (the seed's eq. 8); rows without a label
+    (NaN) are left out.
+
+    >>> l_d, z_d = pair_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([1.0, 3.0]))
+    >>> l_d.tolist(), z_d.tolist()
+    ([2.0], [5.0])
+    """
+    y = np.asarray(label, dtype=np.float64)
+    keep = np.isfinite(y)
+    z, y = np.asarray(latent, dtype=np.float64)[keep], y[keep]
+    order = np.random.default_rng(seed).permutation(len(y))
+    z, y = z[order], y[order]
+    return np.abs(np.diff(y)), np.linalg.norm(np.diff(z, axis=0), axis=1)
+
+
+def pair_distance_r2(latent: np.ndarray, label: np.ndarray, *, seed: int = 0) -> float:
+    """The seed's first R^2 table: adjusted R^2 of the linear dependence of z_d on l_d.
+
+    >>> z = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [6.0, 0.0], [10.0, 0.0]])
+    >>> round(pair_distance_r2(z, z[:, 0] * 2.0), 6)
+    1.0
+    """
+    l_d, z_d = pair_distances(latent, label, seed=seed)
+    return adjusted_r2(z_d, l_d)
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman's rank correlation (NaN when either side is constant)."""
     from scipy.stats import spearmanr

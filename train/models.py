@@ -17,7 +17,19 @@ DEFAULT_HIDDEN = 4
 ENCODER_METHODS = ("dae", "vae", "vae-kl", "vae-cluster", "dae-metric-act", "dae-metric-val")
 REFERENCE_METHOD = "svc-egemaps"
 METHODS = (*ENCODER_METHODS, REFERENCE_METHOD)
-VARIATIONAL = frozenset({"vae", "vae-kl", "vae-cluster"})
+# The seed's Spearman table also lists VAEs trained with the metric loss ("Metric-act/-val").
+VAE_METRIC_METHODS = ("vae-metric-act", "vae-metric-val")
+TRAINABLE_METHODS = (*ENCODER_METHODS, *VAE_METRIC_METHODS)
+VARIATIONAL = frozenset({"vae", "vae-kl", "vae-cluster", *VAE_METRIC_METHODS})
+
+
+def metric_target(method: str) -> str | None:
+    """'activation' / 'valence' for a method trained with the metric loss, else None."""
+    if method.endswith("-metric-act"):
+        return "activation"
+    if method.endswith("-metric-val"):
+        return "valence"
+    return None
 
 
 class Encoder(nn.Module):
@@ -71,7 +83,7 @@ class AutoEncoder(nn.Module):
 
 def check_method(method: str) -> None:
     """InputError-free guard used by code paths that already validated user input."""
-    if method not in METHODS:
+    if method not in (*TRAINABLE_METHODS, REFERENCE_METHOD):
         raise ValueError(f"unknown method {method!r}")
 
 

@@ -1,25 +1,42 @@
 """The seed's evaluation protocol: in-domain CV, transfer, transfer with 20 % unlabeled target audio.
 
-For every method and corpus it records per fold: balanced accuracy for N-S-A and N-S-H-A (S-A /
-S-H-A for a corpus without neutral), adjusted R^2 of activation and of valence on the 2-D latent,
-and Spearman's rho between held-out activation/valence and their linear prediction from the latent.
+For every row (a method, or a method with a named loss variant) and corpus it records per fold:
+balanced accuracy for N-S-A and N-S-H-A (S-A / S-H-A for a corpus without neutral), adjusted R^2
+of activation and of valence on the 2-D latent (the seed's "linear dependence of l on z"), adjusted
+R^2 of the pair distances z_d on l_d (the seed's first table, eq. 8's pairs), and Spearman's rho
+between held-out activation/valence and their linear prediction from the latent.
 
 - in-domain: speaker-independent K-fold CV on the training corpus; encoder, standardization and
   heads are all fitted on the training folds.
 - transfer: one encoder on the whole training corpus; the heads are fitted and scored by
   speaker-independent K-fold CV on the target's latent (the seed's "transfer").
-- transfer+unlabeled: as transfer, but a random 20 % of the target's utterances join the
-  encoder's training *without labels* (reconstruction and KL terms only; they also inform the
-  standardization); scored on the other 80 %.
+- transfer+unlabeled vs transfer-heldout: for each of ``unlabeled_seeds`` seeds a random 20 % of
+  each target's files join the encoder's training *without labels* (reconstruction and KL terms
+  only; one encoder per seed sees the share of every target). The same seed's encoder without them ("transfer-heldout") is scored on the same other
+  80 %, and both use the training corpus's standardization, so the difference is the encoder's.
+  One value per seed (the mean over head folds): mean +- std over seeds.
+- supervised: the seed's upper reference ("semi-supervision with the transfer data set labels"):
+  the encoder is trained on the target itself, with the target's labels, by speaker-independent
+  K-fold CV on the target.
 - svc-egemaps (reference): LinearSVC on standardized eGeMAPS, in-domain CV on every corpus
   (the seed's "SVC (supervised)" row).
+
+Outliers: the seed's preprocessing, "remove outliers using z-score normalization (-10 > z > 10)",
+is applied once to every corpus, the training corpus and each target alike, before any split
+(z-scores with the corpus's own statistics; a row with any |z| > 10 goes). So training folds,
+test folds, targets, the unlabeled and the held-out shares all passed the same rule;
+``Results.outliers`` counts what it dropped. (Applied per split with the training split's
+statistics instead, it removed every test row of a 2-speaker fold of the quick synthetic corpus:
+heavy-tailed stddevNorm features of an unseen voice lie beyond 10 of the training voices' std.)
+Models then standardize with their training rows' statistics and drop nothing more.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,13 +45,43 @@ from serdevice.device.contracts import Task
 
 from .dataset import FOUR_CLASSES, FeatureSet, concat
 from .heads import fit_activation, fit_svc
-from .metrics import adjusted_r2, balanced_accuracy, spearman
-from .models import ENCODER_METHODS, REFERENCE_METHOD
+from .losses import DEFAULT_METRIC_FORM
+from .metrics import adjusted_r2, balanced_accuracy, pair_distance_r2, spearman
+from .models import REFERENCE_METHOD
+from .parallel import process_pool
 from .preprocess import Standardizer, standardize_and_drop
 from .training import TrainConfig, encode, fit
 
-SETTINGS = ("in-domain", "transfer", "transfer+unlabeled")
+SETTINGS = ("in-domain", "transfer", "transfer-heldout", "transfer+unlabeled", "supervised")
 TASKS = {task.value: tuple(label.value for label in task.labels) for task in Task}
+# Rows the seed also trains on the target's own labels (its R^2 and Spearman reference rows).
+SUPERVISED_ROWS = ("dae-metric-act", "dae-metric-val", "vae", "vae-cluster", "vae-metric-act",
+                   "vae-metric-val")  # fmt: skip
+
+
+def _silent(message: str) -> None:
+    """The default progress callback: says nothing (a function, so a Protocol pickles)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    """One row of the tables: a training method and its metric-loss form."""
+
+    name: str
+    method: str
+    metric_form: str = DEFAULT_METRIC_FORM
+
+
+def make_rows(methods: tuple[str, ...], *, variants: bool) -> list[Row]:
+    """The chosen methods; with ``variants`` also the signed-first metric forms and the VAEs
+    with the metric loss (the seed's Spearman table)."""
+    rows = [Row(name=m, method=m) for m in methods]
+    if variants:
+        rows += [Row(name=f"{m}:signed-first", method=m, metric_form="signed-first")
+                 for m in methods if m.startswith("dae-metric")]  # fmt: skip
+        rows += [Row(name=m, method=m) for m in ("vae-metric-act", "vae-metric-val")
+                 if m not in methods]  # fmt: skip
+    return rows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,11 +94,15 @@ class Corpus:
 
 @dataclass
 class Results:
-    """results[level][method][corpus][setting][metric] = per-fold values; latents for plots."""
+    """results[level][row][corpus][setting][metric] = per-fold values; latents for plots.
+
+    ``outliers[level][corpus][split] = [dropped, rows]`` counts the |z| > 10 rule per split.
+    """
 
     folds: dict[str, Any] = field(default_factory=dict)
     latents: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    outliers: dict[str, Any] = field(default_factory=dict)
 
     def add(
         self, level: str, method: str, corpus: str, setting: str, fold: dict[str, float]
@@ -61,6 +112,17 @@ class Results:
         metrics = slot.setdefault(setting, {})
         for key, value in fold.items():
             metrics.setdefault(key, []).append(float(value))
+
+    def merge(self, other: Results) -> None:
+        """Take in the rows another Results holds (a worker's)."""
+        for level, rows in other.folds.items():
+            self.folds.setdefault(level, {}).update(rows)
+        for level, rows in other.latents.items():
+            self.latents.setdefault(level, {}).update(rows)
+
+    def count_outliers(self, level: str, corpus: str, keep: np.ndarray) -> None:
+        """Record how many rows of a corpus the |z| > 10 rule dropped."""
+        self.outliers.setdefault(level, {})[corpus] = [int((~keep).sum()), int(len(keep))]
 
 
 def task_labels(task: str, present: set[str]) -> tuple[str, ...]:
@@ -106,7 +168,15 @@ def score_latent(
             getattr(test, name), z_test @ coef_act + intercept_act
         )
         out[f"adj_r2_{name[:3]}"] = adjusted_r2(getattr(test, name), z_test)
+        out[f"zd_r2_{name[:3]}"] = pair_distance_r2(z_test, getattr(test, name))
     return out
+
+
+def drop_outliers(corpus: Corpus, level: str, results: Results) -> Corpus:
+    """The seed's preprocessing on one whole corpus: rows with any |z| > 10 (own statistics) go."""
+    keep = standardize_and_drop(corpus.data.x)[2]
+    results.count_outliers(level, corpus.name, keep)
+    return Corpus(name=corpus.name, data=corpus.data.subset(keep))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,30 +186,50 @@ class Protocol:
     methods: tuple[str, ...]
     folds: int = 5
     unlabeled_fraction: float = 0.2
+    unlabeled_seeds: int = 3
     epochs: int = 50
     batch: int = 64
     lr: float = 1e-3
     seed: int = 0
-    on_step: Callable[[str], None] = lambda message: None
+    variants: bool = True  # signed-first metric rows and the VAE metric rows
+    supervised: bool = True  # the rows trained on each target's own labels
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # method -> TrainConfig
+    jobs: int = 1  # rows trained in parallel worker processes
+    row_cache: Path | None = None  # folder of cached rows (train/rowcache.py); None: no cache
+    on_step: Callable[[str], None] = _silent
 
-    def config(self, method: str) -> TrainConfig:
-        """The training configuration of one method."""
-        return TrainConfig(method=method, epochs=self.epochs, batch=self.batch, lr=self.lr,
-                           seed=self.seed)  # fmt: skip
+    def config(self, row: Row, seed: int | None = None) -> TrainConfig:
+        """The training configuration of one row (tuned overrides, where recorded, win)."""
+        settings: dict[str, Any] = {"epochs": self.epochs, "batch": self.batch, "lr": self.lr}
+        settings.update(self.overrides.get(row.method, {}))
+        return TrainConfig(method=row.method, metric_form=row.metric_form,
+                           seed=self.seed if seed is None else seed, **settings)  # fmt: skip
 
-    def train_encoder(self, method: str, labelled: FeatureSet, unlabeled: FeatureSet | None = None):
-        """Standardize (drop |z| > 10), fit; returns (model, standardizer)."""
-        parts = [labelled] if unlabeled is None else [labelled, unlabeled]
-        data = concat(parts)
-        scaler, z, keep = standardize_and_drop(data.x)
-        classes = data.class_index
-        n_labelled = len(labelled)
-        nan = np.full(len(data) - n_labelled, np.nan)
-        activation = np.concatenate([labelled.activation, nan])
-        valence = np.concatenate([labelled.valence, nan])
-        classes[n_labelled:] = -1
-        result = fit(z, config=self.config(method), classes=classes[keep],
-                     activation=activation[keep], valence=valence[keep])  # fmt: skip
+    def train_encoder(
+        self,
+        row: Row,
+        labelled: FeatureSet,
+        unlabeled: FeatureSet | None = None,
+        *,
+        seed: int | None = None,
+        scaler: Standardizer | None = None,
+    ):
+        """Fit on the labelled rows (+ unlabeled ones); returns (model, standardizer).
+
+        The standardization is fitted on the labelled rows unless ``scaler`` is given; unlabeled
+        rows are standardized with it and never change it.
+        """
+        scaler = scaler or Standardizer().fit(labelled.x)
+        z = scaler.transform(labelled.x)
+        classes, activation, valence = labelled.class_index, labelled.activation, labelled.valence
+        if unlabeled is not None:
+            z_u = scaler.transform(unlabeled.x)
+            nan = np.full(len(unlabeled), np.nan)
+            z = np.concatenate([z, z_u])
+            classes = np.concatenate([classes, np.full(len(unlabeled), -1)])
+            activation, valence = np.concatenate([activation, nan]), np.concatenate([valence, nan])
+        result = fit(z, config=self.config(row, seed), classes=classes, activation=activation,
+                     valence=valence)  # fmt: skip
         return result.model, scaler
 
     def run_reference(self, level: str, corpora: list[Corpus], results: Results) -> None:
@@ -148,34 +238,58 @@ class Protocol:
             for train_idx, test_idx in group_folds(corpus.data, self.folds, self.seed):
                 train, test = corpus.data.subset(train_idx), corpus.data.subset(test_idx)
                 scaler = Standardizer().fit(train.x)
-                fold = score_latent(
-                    scaler.transform(train.x), train, scaler.transform(test.x), test
-                )
+                fold = score_latent(scaler.transform(train.x), train, scaler.transform(test.x),
+                                    test)  # fmt: skip
                 # the latent metrics do not apply to an 88-D input
                 fold = {k: v for k, v in fold.items() if k.startswith("bacc")}
                 results.add(level, REFERENCE_METHOD, corpus.name, "in-domain", fold)
 
-    def run_method(
-        self, level: str, method: str, source: Corpus, targets: list[Corpus], results: Results
+    def in_domain(
+        self, level: str, row: Row, corpus: Corpus, setting: str, results: Results
     ) -> None:
-        """In-domain, transfer and transfer+unlabeled for one encoder method."""
-        for train_idx, test_idx in group_folds(source.data, self.folds, self.seed):
-            train, test = source.data.subset(train_idx), source.data.subset(test_idx)
-            model, scaler = self.train_encoder(method, train)
+        """Speaker-independent K-fold CV with the encoder trained on the training folds."""
+        for train_idx, test_idx in group_folds(corpus.data, self.folds, self.seed):
+            train, test = corpus.data.subset(train_idx), corpus.data.subset(test_idx)
+            model, scaler = self.train_encoder(row, train)
             fold = score_latent(encode(model, scaler.transform(train.x)), train,
                                 encode(model, scaler.transform(test.x)), test)  # fmt: skip
-            results.add(level, method, source.name, "in-domain", fold)
-        model, scaler = self.train_encoder(method, source.data)
+            results.add(level, row.name, corpus.name, setting, fold)
+
+    def run_method(
+        self, level: str, row: Row, source: Corpus, targets: list[Corpus], results: Results
+    ) -> None:
+        """In-domain, transfer, transfer+unlabeled (and supervised) for one row."""
+        self.in_domain(level, row, source, "in-domain", results)
+        model, scaler = self.train_encoder(row, source.data)
         latents = {source.name: (encode(model, scaler.transform(source.data.x)), source.data)}
         for target in targets:
             z = encode(model, scaler.transform(target.data.x))
             latents[target.name] = (z, target.data)
-            self.cross_validate(level, method, target, z, target.data, "transfer", results)
-            unlabeled, held = self.split_unlabeled(target.data)
-            model_u, scaler_u = self.train_encoder(method, source.data, unlabeled)
-            z_held = encode(model_u, scaler_u.transform(held.x))
-            self.cross_validate(level, method, target, z_held, held, "transfer+unlabeled", results)
-        results.latents.setdefault(level, {})[method] = latents
+            self.cross_validate(level, row.name, target, z, target.data, "transfer", results)
+            if self.supervised and row.name in SUPERVISED_ROWS:
+                self.in_domain(level, row, target, "supervised", results)
+        for seed in range(self.seed, self.seed + self.unlabeled_seeds):
+            # One encoder per seed sees the unlabeled share of every target (the seed's "20 % of
+            # the unlabeled transfer data sets"); the same seed's encoder without it is the
+            # comparison, both on the same held-out rows with the training corpus's z-scores.
+            shares = [self.split_unlabeled(t.data, seed) for t in targets]
+            plain = model if seed == self.seed else self.train_encoder(
+                row, source.data, seed=seed, scaler=scaler)[0]  # fmt: skip
+            with_unlabeled, _ = self.train_encoder(
+                row, source.data, concat([u for u, _ in shares]), seed=seed, scaler=scaler
+            )
+            for target, (_, held) in zip(targets, shares, strict=True):
+                z_held = scaler.transform(held.x)
+                for setting, encoder in (("transfer-heldout", plain),
+                                         ("transfer+unlabeled", with_unlabeled)):  # fmt: skip
+                    per_fold = Results()
+                    self.cross_validate(level, row.name, target, encode(encoder, z_held), held,
+                                        setting, per_fold)  # fmt: skip
+                    fold_means = per_fold.folds[level][row.name][target.name][setting]
+                    results.add(level, row.name, target.name, setting,
+                                {k: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+                                 for k, v in fold_means.items()})  # fmt: skip
+        results.latents.setdefault(level, {})[row.name] = latents
 
     def cross_validate(
         self,
@@ -193,25 +307,73 @@ class Protocol:
                                 data.subset(test_idx))  # fmt: skip
             results.add(level, method, target.name, setting, fold)
 
-    def split_unlabeled(self, data: FeatureSet) -> tuple[FeatureSet, FeatureSet]:
+    def split_unlabeled(self, data: FeatureSet, seed: int) -> tuple[FeatureSet, FeatureSet]:
         """A random share of the target's *files* (all their windows) as unlabeled audio."""
         files = np.unique(data.file)
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(seed)
         chosen = rng.choice(files, size=max(1, round(self.unlabeled_fraction * len(files))),
                             replace=False)  # fmt: skip
         mask = np.isin(data.file, chosen)
         return data.subset(mask), data.subset(~mask)
 
     def run(self, level: str, source: Corpus, targets: list[Corpus], results: Results) -> None:
-        """Every method at one feature level."""
+        """Every row at one feature level (outliers dropped per corpus first)."""
         started = time.time()
-        for method in self.methods:
-            self.on_step(f"{level}: {method}")
-            if method == REFERENCE_METHOD:
-                self.run_reference(level, [source, *targets], results)
-            elif method in ENCODER_METHODS:
-                self.run_method(level, method, source, targets, results)
+        source, *targets = [drop_outliers(c, level, results) for c in [source, *targets]]
+        if REFERENCE_METHOD in self.methods:
+            self.on_step(f"{level}: {REFERENCE_METHOD}")
+            self.run_reference(level, [source, *targets], results)
+        encoders = tuple(m for m in self.methods if m != REFERENCE_METHOD)
+        rows = make_rows(encoders, variants=self.variants)
+        tasks = [(replace(self, on_step=_silent), level, row, source, targets) for row in rows]
+        if self.jobs > 1 and len(tasks) > 1:
+            with process_pool(self.jobs) as pool:
+                for done, (row, part, hit) in enumerate(pool.map(_run_row, tasks), start=1):
+                    results.merge(part)
+                    cached = ", cached" if hit else ""
+                    self.on_step(f"{level}: {row.name} done ({done}/{len(rows)}{cached})")
+        else:
+            for done, task in enumerate(tasks, start=1):
+                row, part, hit = _run_row(task)
+                results.merge(part)
+                cached = ", cached" if hit else ""
+                self.on_step(f"{level}: {row.name} done ({done}/{len(rows)}{cached})")
         results.seconds[level] = time.time() - started
+
+
+def _run_row(
+    task: tuple[Protocol, str, Row, Corpus, list[Corpus]],
+) -> tuple[Row, Results, bool]:
+    """One row's settings, in a worker process or in this one; (row, its results, cache hit)."""
+    import torch
+
+    from . import rowcache
+
+    torch.set_num_threads(1)  # tiny nets: threads cost more than they give
+    protocol, level, row, source, targets = task
+    corpora = [source, *targets]
+    key = ""
+    if protocol.row_cache is not None:
+        settings = {"row": [row.name, row.method, row.metric_form], "level": level,
+                    "folds": protocol.folds, "fraction": protocol.unlabeled_fraction,
+                    "seeds": protocol.unlabeled_seeds, "epochs": protocol.epochs,
+                    "batch": protocol.batch, "lr": protocol.lr, "seed": protocol.seed,
+                    "supervised": protocol.supervised,
+                    "overrides": protocol.overrides.get(row.method, {})}  # fmt: skip
+        key = rowcache.row_key(settings, [(c.name, c.data) for c in corpora])
+        hit = rowcache.load(protocol.row_cache, key)
+        by_name = {c.name: c.data for c in corpora}
+        if hit is not None and set(hit[1]) == set(by_name):
+            folds, latents = hit
+            part = Results(folds={level: {row.name: folds}}, latents={level: {row.name: {
+                name: (z, by_name[name]) for name, z in latents.items()}}})  # fmt: skip
+            return row, part, True
+    part = Results()
+    protocol.run_method(level, row, source, targets, part)
+    if key and protocol.row_cache is not None:
+        latents = {name: z for name, (z, _) in part.latents[level][row.name].items()}
+        rowcache.save(protocol.row_cache, key, part.folds[level][row.name], latents)
+    return row, part, False
 
 
 def summary(results: Results) -> dict[str, Any]:
@@ -227,4 +389,4 @@ def summary(results: Results) -> dict[str, Any]:
     return walk(results.folds)
 
 
-__all__ = ["FOUR_CLASSES", "SETTINGS", "Corpus", "Protocol", "Results", "summary"]
+__all__ = ["FOUR_CLASSES", "SETTINGS", "Corpus", "Protocol", "Results", "Row", "summary"]

@@ -38,6 +38,10 @@ class Recipe:
     normalization: str = "speaker"  # preprocess.NORMALIZATIONS
     childlike: bool = True  # add a child-like copy of every training clip (train/childlike.py)
     level: str = "window"  # the device's 2 s / 0.5 s windows
+    # The metric loss's signed first-coordinate form: it makes the first latent axis activation
+    # itself, which the device's linear activation head reads; the seed's distance form leaves
+    # the direction free (losses.METRIC_FORMS).
+    metric_form: str = "signed-first"
     epochs: int = 50
     seed: int = 0
 

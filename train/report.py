@@ -15,9 +15,10 @@ from .protocol import Results, summary
 CLASS_COLOURS = {"neutral": "#7f7f7f", "sad": "#1f77b4", "happy": "#2ca02c", "angry": "#d62728",
                  "other": "#dddddd"}  # fmt: skip
 
-# The seed's published numbers on the real corpora (balanced accuracy N-S-A / N-S-H-A; AESD has
-# no neutral: S-A / S-H-A). Quoted, not run here.
+# The seed's published numbers (Das et al.), quoted beside ours where a corpus is shared (SAVEE,
+# URDU) and for its training corpus (IEMOCAP) beside our training corpus. Not run here.
 PUBLISHED_CORPORA = ["IEMOCAP", "EMO-DB", "SAVEE", "CAFE", "URDU", "AESD"]
+# Balanced accuracy N-S-A / N-S-H-A (AESD has no neutral: S-A / S-H-A).
 PUBLISHED: dict[str, list[str]] = {
         "SVC (supervised)": ["0.65/0.65", "0.89/0.68", "0.74/0.68", "0.66/0.51", "0.89/0.82", "0.94/0.70"],
         "SUPERB (> 3x10^8 parameters)": ["0.79/0.79", "0.57/0.66", "0.70/0.68", "0.39/0.51", "0.26/0.39", "0.34/0.53"],
@@ -25,26 +26,48 @@ PUBLISHED: dict[str, list[str]] = {
         "DAE-Metric-act": ["0.54/0.54", "0.74/0.57", "0.58/0.46", "0.46/0.33", "0.55/0.41", "0.44/0.27"],
         "DAE-Metric-val": ["0.54/0.54", "0.78/0.61", "0.61/0.49", "0.45/0.34", "0.60/0.43", "0.42/0.25"],
 }  # fmt: skip
-# The seed's adjusted R^2 act / val of the DAEs (IEMOCAP in-domain, the rest transfer).
+# The seed's first table: adjusted R^2 of z_d on l_d, act / val, IEMOCAP, five folds.
+PUBLISHED_ZD_R2: dict[str, str] = {
+    "DAE-Unsupervised": "0.11/0.03", "DAE-Metric-act": "0.21/0.06", "DAE-Metric-val": "0.12/0.05",
+}  # fmt: skip
+# The seed's second table: adjusted R^2 of the labels on z, act / val (IEMOCAP in-domain, the
+# others transfer; the "(supervised)" rows trained with each target's labels).
 PUBLISHED_R2_CORPORA = ["IEMOCAP", "EMO-DB", "CAFE", "URDU", "AESD"]
 PUBLISHED_R2: dict[str, list[str]] = {
+        "Metric-act (supervised)": ["NA", "0.38/0.16", "0.62/0.16", "0.34/0.15", "0.44/0.18"],
+        "Metric-val (supervised)": ["NA", "0.45/0.21", "0.44/0.29", "0.32/0.16", "0.40/0.17"],
         "DAE-Unsupervised": ["0.41/0.06", "0.63/0.05", "0.41/0.14", "0.28/0.14", "0.30/-0.00"],
         "DAE-Metric-act": ["0.49/0.05", "0.63/0.04", "0.46/0.13", "0.32/0.13", "0.31/-0.00"],
         "DAE-Metric-val": ["0.39/0.11", "0.61/0.10", "0.43/0.15", "0.38/0.17", "0.27/0.01"],
 }  # fmt: skip
-# The seed's Spearman rho (activation) of the VAEs' latents, transfer setting.
+# The seed's Spearman table (VAEs), transfer / supervised per corpus.
 PUBLISHED_RHO: dict[str, list[str]] = {
-        "Unsupervised": ["0.26", "0.31", "0.24", "0.12", "0.18"],
-        "Metric-cluster": ["0.19", "0.23", "0.12", "0.07", "0.12"],
-        "Metric-act": ["0.76", "0.53", "0.35", "0.38", "0.31"],
-        "Metric-val": ["0.29", "-0.05", "0.31", "0.03", "0.01"],
+        "Unsupervised": ["0.26/0.26", "0.31/0.31", "0.24/0.24", "0.12/0.10", "0.18/0.16"],
+        "Metric-cluster": ["0.19/0.19", "0.23/0.28", "0.12/0.07", "0.07/0.09", "0.12/0.11"],
+        "Metric-act": ["0.76/0.76", "0.53/0.61", "0.35/0.39", "0.38/0.39", "0.31/0.31"],
+        "Metric-val": ["0.29/0.29", "-0.05/0.27", "0.31/0.32", "0.03/0.07", "0.01/0.14"],
 }  # fmt: skip
-SETTING_TAG = {"in-domain": "", "transfer": "", "transfer+unlabeled": " +unl."}
+# Our row -> the seed's row name in each published table.
+SEED_ROW = {"svc-egemaps": "SVC (supervised)", "dae": "DAE-Unsupervised",
+            "dae-metric-act": "DAE-Metric-act", "dae-metric-val": "DAE-Metric-val"}  # fmt: skip
+SEED_VAE_ROW = {"vae": "Unsupervised", "vae-cluster": "Metric-cluster",
+                "vae-metric-act": "Metric-act", "vae-metric-val": "Metric-val"}  # fmt: skip
+SETTING_TAG = {"in-domain": "", "transfer": "", "transfer+unlabeled": " +unl.",
+               "transfer-heldout": " held-out", "supervised": " sup."}  # fmt: skip
+ZD_NOTE = [
+    "The seed's first table: pairs of consecutive held-out rows (seeded random order, as the "
+    "metric loss pairs a shuffled batch), l_d = |l_i - l_{i+1}|, z_d = ||z_i - z_{i+1}||; "
+    "adjusted R² of the OLS fit of z_d on l_d. Computed the same way for every row, whatever "
+    "form its loss used. The seed's rows (published, not run here; IEMOCAP in-domain) beneath.",
+    "",
+]  # fmt: skip
 R2_NOTE = [
-    "Adjusted R²: OLS of the held-out label on the 2-D latent, with intercept (the seed's \"linear "
-    "dependence of l on z\"). For independent pairs z_d = z_i - z_j, l_d = l_i - l_j, the "
-    "dependence of l_d on z_d has the same population R², so this is also the seed's z_d-on-l_d "
-    "figure. The source column is in-domain CV, the others transfer.",
+    "The seed's second table: adjusted R² of the OLS fit of the held-out label on the 2-D latent "
+    "(with intercept), \"the linear dependence of l on z\". A different quantity from the z_d-on-l_d "
+    "table above. The training corpus's column is in-domain CV; the targets' are transfer, except "
+    "the \"(supervised on target)\" rows: the encoder trained with the target's own labels, "
+    "K-fold CV on the target (the seed's upper reference). Seed rows: published, not run here "
+    "(IEMOCAP stands where our training corpus does).",
     "",
 ]  # fmt: skip
 RHO_NOTE = [
@@ -73,9 +96,22 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
+def seed_value(published: dict[str, list[str]], corpora: list[str], seed_row: str,
+               corpus: str, part: int) -> str:  # fmt: skip
+    """The published figure of ``seed_row`` for one of our corpora (matched by name), or ''."""
+    names = {c.replace("-", "").lower(): i for i, c in enumerate(corpora)}
+    index = names.get(corpus.split("[")[0].replace("-", "").lower())
+    if seed_row not in published or index is None:
+        return ""
+    if published[seed_row][index] == "NA":
+        return "NA"
+    parts = published[seed_row][index].split("/")
+    return parts[part] if part < len(parts) else ""
+
+
 def accuracy_table(s: dict[str, Any], level: str, methods: list[str], source: str,
                    targets: list[str], setting: str) -> list[str]:  # fmt: skip
-    """Balanced accuracy N-S-A and N-S-H-A per corpus, the seed's layout."""
+    """Balanced accuracy N-S-A and N-S-H-A per corpus, the seed's layout, its figures beneath."""
     header = ["Method", f"{source} N-S-A (in-domain)", f"{source} N-S-H-A (in-domain)"]
     for target in targets:
         header += [f"{target} N-S-A", f"{target} N-S-H-A"]
@@ -88,7 +124,46 @@ def accuracy_table(s: dict[str, Any], level: str, methods: list[str], source: st
                 fmt(_cell(s, level, method, corpus, chosen, m)) for m in ("bacc_nsa", "bacc_nsha")
             ]
         rows.append(row)
+    for seed_row in PUBLISHED:
+        row = [f"*seed, published: {seed_row}*"]
+        row += [f"IEMOCAP {seed_value(PUBLISHED, PUBLISHED_CORPORA, seed_row, 'IEMOCAP', i)}"
+                for i in (0, 1)]  # fmt: skip
+        row += [seed_value(PUBLISHED, PUBLISHED_CORPORA, seed_row, t, i) for t in targets
+                for i in (0, 1)]  # fmt: skip
+        rows.append(row)
     return _table(header, rows)
+
+
+def unlabeled_gain_table(results: Results, level: str, methods: list[str],
+                         targets: list[str]) -> list[str]:  # fmt: skip
+    """Per row: mean over targets of (with - without 20 % unlabeled), mean ± std over seeds."""
+    rows = []
+    metrics = (("N-S-A", "bacc_nsa"), ("N-S-H-A", "bacc_nsha"), ("ρ-Act", "spearman_act"))
+    for method in methods:
+        by_corpus = results.folds.get(level, {}).get(method, {})
+        row = [method]
+        for _, key in metrics:
+            gains = []
+            for target in targets:
+                cell = by_corpus.get(target, {})
+                with_u = cell.get("transfer+unlabeled", {}).get(key, [])
+                without = cell.get("transfer-heldout", {}).get(key, [])
+                if with_u and len(with_u) == len(without):
+                    gains.append(np.array(with_u) - np.array(without))
+            if gains:
+                per_seed = np.nanmean(np.vstack(gains), axis=0)  # mean over targets, per seed
+                row.append(f"{np.mean(per_seed):+.3f} ± {np.std(per_seed):.3f}")
+            else:
+                row.append("—")
+        rows.append(row)
+    return _table(["Method", *(f"gain {label}" for label, _ in metrics)], rows)
+
+
+def outlier_table(results: Results, level: str) -> list[str]:
+    """Rows dropped by the |z| > 10 rule, per corpus."""
+    rows = [[corpus, f"{dropped} of {total}"]
+            for corpus, (dropped, total) in results.outliers.get(level, {}).items()]  # fmt: skip
+    return _table(["Corpus", "rows dropped (|z| > 10)"], rows)
 
 
 def metric_table(s: dict[str, Any], level: str, methods: list[str], corpora: list[tuple[str, str]],
@@ -163,11 +238,17 @@ def write_outputs(out: Path, results: Results, meta: dict[str, Any]) -> dict[str
     out.mkdir(parents=True, exist_ok=True)
     s = summary(results)
     (out / "results.json").write_text(
-        json.dumps({"meta": meta, "summary": s, "folds": results.folds}, indent=1, allow_nan=True)
+        json.dumps(
+            {"meta": meta, "summary": s, "folds": results.folds, "outliers": results.outliers},
+            indent=1,
+            allow_nan=True,
+        )  # fmt: skip
     )
     plots = []
     for level, latents in results.latents.items():
-        plots += plot_latents(latents, out / "plots", level, synthetic=bool(meta.get("synthetic")))
+        # the six methods' latents (the variant rows' would add a plot each and little to see)
+        six = {m: v for m, v in latents.items() if m in ENCODER_METHODS}
+        plots += plot_latents(six, out / "plots", level, synthetic=bool(meta.get("synthetic")))
     (out / "report.md").write_text("\n".join(report_lines(s, results, meta, plots, out)) + "\n")
     return s
 
@@ -195,22 +276,11 @@ def report_lines(s: dict[str, Any], results: Results, meta: dict[str, Any], plot
                   "on human speech.", ""]  # fmt: skip
     for level in results.folds:
         lines += [f"## Feature level: {level}", ""]
-        lines += [f"### Balanced accuracy — transfer (encoder trained on {source})", ""]
-        lines += accuracy_table(s, level, methods, source, targets, "transfer") + [""]
-        lines += [f"### Balanced accuracy — transfer + {int(meta['unlabeled_fraction'] * 100)} % "
-                  "unlabeled target audio in the encoder's training", ""]  # fmt: skip
-        lines += accuracy_table(s, level, encoders, source, targets, "transfer+unlabeled") + [""]
-        lines += ["### Adjusted R² of activation / valence on the latent (transfer)", ""]
-        corpora = [(source, "in-domain")] + [(t, "transfer") for t in targets]
-        lines += metric_table(s, level, encoders, corpora,
-                              [("R²-Act", "adj_r2_act"), ("R²-Val", "adj_r2_val")]) + [""]  # fmt: skip
-        lines += R2_NOTE
-        corpora = [(t, setting) for t in targets for setting in ("transfer", "transfer+unlabeled")]
-        for name, key in (("activation", "spearman_act"), ("valence", "spearman_val")):
-            lines += [f"### Spearman's ρ, {name}: transfer and transfer + unlabeled (+unl.)", ""]
-            lines += metric_table(s, level, encoders, corpora, [(f"ρ-{name[:3].title()}", key)])
-            lines += [""]
-        lines += RHO_NOTE
+        rows = [m for m in methods if m in results.folds[level] and m != REFERENCE_METHOD]
+        rows += [m for m in results.folds[level] if m not in rows and m != REFERENCE_METHOD]
+        rows += [REFERENCE_METHOD] if REFERENCE_METHOD in results.folds[level] else []
+        encoders = [m for m in rows if m != REFERENCE_METHOD]
+        lines += level_tables(s, results, level, rows, encoders, source, targets, meta)
         shift = latent_shift(results.latents.get(level, {}), source)
         lines += ["### Latent consistency across languages", "",
                   f"Mean distance of each target's latent centroid from {source}'s, in units of "
@@ -230,12 +300,94 @@ def report_lines(s: dict[str, Any], results: Results, meta: dict[str, Any], plot
         "",
     ]
     lines += _table(["Method", *PUBLISHED_CORPORA], [[k, *v] for k, v in PUBLISHED.items()]) + [""]
-    lines += ["Adjusted R² act / val of the DAEs (IEMOCAP in-domain, others transfer):", ""]
-    lines += _table(["Method", *PUBLISHED_R2_CORPORA], [[k, *v] for k, v in PUBLISHED_R2.items()])
-    lines += ["", "Spearman's ρ (activation) of the VAEs' latents, transfer:", ""]
+    lines += ["Adjusted R² of z_d on l_d, act / val (IEMOCAP, in-domain):", ""]
+    lines += _table(["Method", "IEMOCAP"], [[k, v] for k, v in PUBLISHED_ZD_R2.items()])
+    lines += ["", "Adjusted R² of the labels on z, act / val (IEMOCAP in-domain, others transfer):"]
+    lines += [""] + _table(["Method", *PUBLISHED_R2_CORPORA],
+                           [[k, *v] for k, v in PUBLISHED_R2.items()])  # fmt: skip
+    lines += ["", "Spearman's ρ (activation) of the VAEs' latents, transfer / supervised:", ""]
     lines += _table(["Method", *PUBLISHED_R2_CORPORA], [[k, *v] for k, v in PUBLISHED_RHO.items()])
     lines += [""]
     lines += ["## Plots", ""] + [f"- [{p.name}]({p.relative_to(out).as_posix()})" for p in plots]
+    return lines
+
+
+def level_tables(s: dict[str, Any], results: Results, level: str, rows: list[str],
+                 encoders: list[str], source: str, targets: list[str],
+                 meta: dict[str, Any]) -> list[str]:  # fmt: skip
+    """Every seed table at one feature level, the seed's figures beside ours."""
+    share = int(meta["unlabeled_fraction"] * 100)
+    seeds = meta.get("unlabeled_seeds", 1)
+    lines = [f"### Balanced accuracy — transfer (encoder trained on {source})", ""]
+    lines += accuracy_table(s, level, rows, source, targets, "transfer") + [""]
+    lines += [f"### Balanced accuracy — transfer + {share} % unlabeled target audio in the "
+              "encoder's training", "",
+              f"Each target's other {100 - share} % (held-out), scored with the encoder trained "
+              f"without (held-out) and with (+unl.) {share} % of every target's files (no "
+              "labels): same standardization (the "
+              f"training corpus's), same rows; mean ± std over {seeds} seed(s), each seed the "
+              "mean over head folds.", ""]  # fmt: skip
+    corpora = [(t, setting) for t in targets for setting in ("transfer-heldout",
+                                                             "transfer+unlabeled")]  # fmt: skip
+    lines += metric_table(s, level, encoders, corpora,
+                          [("N-S-A", "bacc_nsa"), ("N-S-H-A", "bacc_nsha")]) + [""]  # fmt: skip
+    lines += [f"Gain from the {share} % unlabeled audio (with − without, mean over targets):", ""]
+    lines += unlabeled_gain_table(results, level, encoders, targets) + [""]
+    lines += ["### Adjusted R² of z_d on l_d — the seed's first table", ""]
+    zd_rows = [m for m in encoders if m.startswith("dae")]
+    corpora = [(source, "in-domain")] + [(t, "transfer") for t in targets]
+    header = ["Method"] + [f"{c} {label}" for c, _ in corpora for label in ("R²-Act", "R²-Val")]
+    table = [[m] + [fmt(_cell(s, level, m, c, setting, key)) for c, setting in corpora
+                    for key in ("zd_r2_act", "zd_r2_val")] for m in zd_rows]  # fmt: skip
+    for seed_row, value in PUBLISHED_ZD_R2.items():
+        act, val = value.split("/")
+        table.append([f"*seed, published: {seed_row}*", f"IEMOCAP {act}", f"IEMOCAP {val}"]
+                     + [""] * (2 * len(targets)))  # fmt: skip
+    lines += _table(header, table) + [""] + ZD_NOTE
+    lines += ["### Adjusted R² of activation / valence on the latent — the seed's second table", ""]
+    header = ["Method"] + [f"{c} {label}" for c, _ in corpora for label in ("R²-Act", "R²-Val")]
+    table = []
+    for m in [r for r in encoders if r.startswith("dae-metric") and ":" not in r]:
+        cells = ["—", "—"] + [fmt(_cell(s, level, m, t, "supervised", key)) for t in targets
+                              for key in ("adj_r2_act", "adj_r2_val")]  # fmt: skip
+        if any(c != "—" for c in cells):
+            table.append([f"{m} (supervised on target)", *cells])
+    table += [[m] + [fmt(_cell(s, level, m, c, setting, key)) for c, setting in corpora
+                     for key in ("adj_r2_act", "adj_r2_val")] for m in zd_rows]  # fmt: skip
+    for seed_row in PUBLISHED_R2:
+        source_cells = [f"IEMOCAP {seed_value(PUBLISHED_R2, PUBLISHED_R2_CORPORA, seed_row, 'IEMOCAP', i)}"
+                        for i in (0, 1)]  # fmt: skip
+        table.append([f"*seed, published: {seed_row}*", *source_cells]
+                     + [seed_value(PUBLISHED_R2, PUBLISHED_R2_CORPORA, seed_row, t, i)
+                        for t in targets for i in (0, 1)])  # fmt: skip
+    lines += _table(header, table) + [""] + R2_NOTE
+    vae_rows = [m for m in encoders if m in SEED_VAE_ROW]
+    if vae_rows:
+        lines += ["### Spearman's ρ of activation, VAEs: transfer and supervised — the seed's "
+                  "third table", ""]  # fmt: skip
+        header = ["Method", f"{source} (in-domain)"] + [f"{t} {kind}" for t in targets
+                                                         for kind in ("transfer", "supervised")]  # fmt: skip
+        table = [[f"{m} ({SEED_VAE_ROW[m]})", fmt(_cell(s, level, m, source, "in-domain", "spearman_act"))]
+                 + [fmt(_cell(s, level, m, t, setting, "spearman_act")) for t in targets
+                    for setting in ("transfer", "supervised")] for m in vae_rows]  # fmt: skip
+        for seed_row in PUBLISHED_RHO:
+            table.append([f"*seed, published: {seed_row}*",
+                          f"IEMOCAP {seed_value(PUBLISHED_RHO, PUBLISHED_R2_CORPORA, seed_row, 'IEMOCAP', 0)}"]
+                         + [seed_value(PUBLISHED_RHO, PUBLISHED_R2_CORPORA, seed_row, t, i)
+                            for t in targets for i in (0, 1)])  # fmt: skip
+        lines += _table(header, table) + [""]
+    corpora = [(t, setting) for t in targets for setting in ("transfer", "transfer-heldout",
+                                                             "transfer+unlabeled")]  # fmt: skip
+    for name, key in (("activation", "spearman_act"), ("valence", "spearman_val")):
+        lines += [f"### Spearman's ρ, {name}: transfer; held-out {100 - share} % without and with "
+                  f"the {share} % unlabeled (+unl.)", ""]  # fmt: skip
+        lines += metric_table(s, level, encoders, corpora, [(f"ρ-{name[:3].title()}", key)])
+        lines += [""]
+    lines += RHO_NOTE
+    lines += ["### Outliers (the seed's |z| > 10 rule)", "",
+              "Applied once to each whole corpus (training and targets alike, own statistics) "
+              "before any split, so every split has passed the same rule.", ""]  # fmt: skip
+    lines += outlier_table(results, level) + [""]
     return lines
 
 

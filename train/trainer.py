@@ -13,6 +13,7 @@ from serdevice.device.contracts import FEATURE_SET, InputError
 
 from .dataset import FOUR_CLASSES, FeatureSet, load_features
 from .heads import fit_heads
+from .losses import DEFAULT_METRIC_FORM
 from .models import head_params, inference_params
 from .preprocess import INPUT_CLIP, NORMALIZATIONS, normalize_and_drop
 from .run import write_run
@@ -34,6 +35,7 @@ class TrainRequest:
     level: str = "clip"
     hidden: int = 4
     noise: float = 0.1
+    metric_form: str = DEFAULT_METRIC_FORM
     jobs: int = 2
     cache_dir: Path | None = None
     window_s: float = 2.0
@@ -76,7 +78,8 @@ def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) 
                          f"{', '.join(FOUR_CLASSES)} to train the classifier head")  # fmt: skip
     config = TrainConfig(method=request.method, hidden=request.hidden, epochs=request.epochs,
                          batch=request.batch, lr=request.lr, seed=request.seed,
-                         noise=request.noise, device=request.device)  # fmt: skip
+                         noise=request.noise, device=request.device,
+                         metric_form=request.metric_form)  # fmt: skip
     result = fit(z_rows, config=config, classes=classes, activation=data.activation,
                  valence=data.valence, progress=progress)  # fmt: skip
     model = result.model.cpu()
@@ -105,6 +108,7 @@ def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) 
             "epochs": request.epochs, "batch": request.batch, "lr": request.lr,
             "seed": request.seed, "level": request.level, "window_s": request.window_s,
             "hop_s": request.hop_s, "noise": request.noise, "device": request.device,
+            "metric_form": request.metric_form,
             "data": list(request.specs), "corpora": corpora, "labels": list(FOUR_CLASSES),
             "feature_set": FEATURE_SET, "opensmile_version": opensmile_version(),
             "serdevice_version": __version__, "created": request.created, "params": params,

@@ -9,7 +9,14 @@ import numpy as np
 import torch
 
 from . import losses
-from .models import DEFAULT_HIDDEN, VARIATIONAL, AutoEncoder, build_autoencoder
+from .models import (
+    DEFAULT_HIDDEN,
+    VAE_METRIC_METHODS,
+    VARIATIONAL,
+    AutoEncoder,
+    build_autoencoder,
+    metric_target,
+)
 from .progress import progress_bar
 
 
@@ -27,6 +34,8 @@ class TrainConfig:
     gamma: float = 1.0  # weight of the cluster loss (eq. 5)
     cycles: int = 4  # M of the cyclical beta schedule
     ratio: float = 0.5  # R of the cyclical beta schedule
+    metric_form: str = losses.DEFAULT_METRIC_FORM  # "distance" (the seed's) or "signed-first"
+    recon: str = "mean"  # the DAEs' reconstruction: "mean" over features or "sum" (88x)
     device: str = "cpu"
 
 
@@ -39,7 +48,8 @@ class FitResult:
 
 
 def _beta(config: TrainConfig, epoch: int) -> float:
-    if config.method in ("vae-kl", "vae-cluster"):
+    # The semi-supervised VAEs (cluster or metric loss) anneal like vae-kl (the seed's eq. 4).
+    if config.method in ("vae-kl", "vae-cluster", *VAE_METRIC_METHODS):
         return losses.cyclical_beta(epoch, config.epochs, cycles=config.cycles, ratio=config.ratio)
     return 1.0
 
@@ -61,13 +71,16 @@ def batch_loss(
     variational = method in VARIATIONAL
     rec = losses.gaussian_nll if variational else losses.reconstruction
     terms = {"rec": rec(x, x_hat)}
+    if not variational and config.recon == "sum":
+        terms["rec"] = terms["rec"] * x.shape[1]
     if variational and log_var is not None:
         terms["kl"] = _beta(config, epoch) * losses.kl_standard_normal(mean, log_var)
     if method == "vae-cluster":
         terms["clus"] = config.gamma * losses.cluster_loss(mean, classes)
-    if method in ("dae-metric-act", "dae-metric-val"):
-        target = activation if method == "dae-metric-act" else valence
-        terms["res"], terms["sl"], _ = losses.metric_terms(mean, target)
+    dimension = metric_target(method)
+    if dimension is not None:
+        target = activation if dimension == "activation" else valence
+        terms["res"], terms["sl"], _ = losses.metric_terms(mean, target, form=config.metric_form)
     terms["total"] = sum(terms.values(), torch.zeros(()))
     return terms
 

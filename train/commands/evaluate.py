@@ -6,6 +6,7 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,6 +61,29 @@ def display_name(spec: str) -> str:
     "--unlabeled-fraction", type=click.FloatRange(0.01, 0.9), default=0.2, show_default=True
 )
 @click.option(
+    "--unlabeled-seeds",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Seeds of the with/without unlabeled comparison (mean ± std over them).",
+)
+@click.option(
+    "--extras",
+    type=click.Choice(["clip", "both", "none"]),
+    default="clip",
+    show_default=True,
+    help="Levels that also run the signed-first metric rows, the VAE metric rows and the rows "
+    "trained on each target's labels (the seed reports them at clip level).",
+)
+@click.option(
+    "--tuning",
+    "tuning_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="choices.json of `python -m serdevice.train.tuning` (hyper-parameters chosen on a "
+    "speaker-disjoint validation split of the training corpus) [default: the seed's values].",
+)
+@click.option(
     "--epochs",
     type=click.IntRange(1, 10000),
     default=None,
@@ -81,7 +105,16 @@ def display_name(spec: str) -> str:
     help="A tiny corpus and few epochs: the whole protocol in about a minute.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Feature cache [default: ~/.cache/serdevice/features]; trained rows are "
+    "cached beside it (rows/).",
+)
+@click.option(
+    "--no-row-cache", is_flag=True, help="Retrain every row even when an identical one is cached."
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 def evaluate(
     train_spec: str | None,
@@ -89,6 +122,9 @@ def evaluate(
     methods: str,
     folds: int,
     unlabeled_fraction: float,
+    unlabeled_seeds: int,
+    extras: str,
+    tuning_file: Path | None,
     epochs: int | None,
     batch: int,
     lr: float,
@@ -97,15 +133,18 @@ def evaluate(
     quick: bool,
     jobs: int,
     cache_dir: Path | None,
+    no_row_cache: bool,
     out: Path,
 ) -> None:
     """Run the seed's evaluation protocol; write results.json, report.md and plots to OUT."""
     import torch
 
     from serdevice.train.dataset import load_features
+    from serdevice.train.features_batch import default_cache_dir
     from serdevice.train.models import METHODS
     from serdevice.train.protocol import Corpus, Protocol, Results
     from serdevice.train.report import write_outputs
+    from serdevice.train.tuning import read_choices
 
     torch.set_num_threads(1)
     started = time.time()
@@ -122,9 +161,12 @@ def evaluate(
                else [f"synth:{folder}?language={lang}" for lang in DEFAULT_TARGETS])  # fmt: skip
     synthetic = any(spec.startswith("synth:") for spec in [train_spec, *targets])
     levels = ("clip", "window") if level == "both" else (level,)
+    choices = read_choices(tuning_file) if tuning_file else {}
     protocol = Protocol(
         methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,
-        epochs=epochs or (5 if quick else 50), batch=batch, lr=lr, seed=seed,
+        unlabeled_seeds=unlabeled_seeds, epochs=epochs or (5 if quick else 50), batch=batch,
+        lr=lr, seed=seed, overrides=choices, jobs=jobs,
+        row_cache=None if no_row_cache else (cache_dir or default_cache_dir()).parent / "rows",
         on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),
     )  # fmt: skip
     results = Results()
@@ -138,7 +180,10 @@ def evaluate(
         ]  # fmt: skip
         if lvl == "clip" or not sizes:
             sizes = {c.name: len(c.data) for c in [source, *corpora]}
-        protocol.run(lvl, source, corpora, results)
+        with_extras = extras == "both" or extras == lvl
+        replace(protocol, variants=with_extras, supervised=with_extras).run(
+            lvl, source, corpora, results
+        )
     meta = {
         "command": "serdevice " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -146,6 +191,8 @@ def evaluate(
         "source": display_name(train_spec), "targets": [display_name(t) for t in targets],
         "sizes": sizes, "methods": list(chosen), "folds": folds, "epochs": protocol.epochs,
         "batch": batch, "lr": lr, "seed": seed, "unlabeled_fraction": unlabeled_fraction,
+        "unlabeled_seeds": unlabeled_seeds, "extras": extras, "tuning": choices,
+        "tuning_file": str(tuning_file) if tuning_file else None,
         "levels": list(levels), "train_spec": train_spec, "transfer_specs": targets,
     }  # fmt: skip
     write_outputs(out, results, meta)

@@ -70,6 +70,14 @@ def resolve_device(requested: str) -> str:
     help="Std of the denoising AE's Gaussian input noise (standardized units).",
 )
 @click.option(
+    "--metric-form",
+    type=click.Choice(["distance", "signed-first"]),
+    default="distance",
+    show_default=True,
+    help="Metric loss (dae-metric-*): the seed's distances between consecutive latents, or the "
+    "signed difference of the first latent coordinate.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 64),
     default=2,
@@ -89,6 +97,7 @@ def train(
     level: str,
     hidden: int,
     noise: float,
+    metric_form: str,
     jobs: int,
     cache_dir: Path | None,
 ) -> None:
@@ -111,7 +120,7 @@ def train(
     request = TrainRequest(
         method=method, specs=tuple(specs), out=out, epochs=epochs, batch=batch, lr=lr, seed=seed,
         device=resolve_device(device), level=level, hidden=hidden, noise=noise, jobs=jobs,
-        cache_dir=cache_dir, window_s=DEFAULT_WINDOW_S, hop_s=DEFAULT_HOP_S,
+        metric_form=metric_form, cache_dir=cache_dir, window_s=DEFAULT_WINDOW_S, hop_s=DEFAULT_HOP_S,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )  # fmt: skip
     metrics = train_run(request, progress=True)
