@@ -2,8 +2,8 @@
 
 DIR holds one folder per corpus (ravdess, tess, savee, urdu, emovo, as in ../shared/corpora):
 train dae-metric-act, dae-metric-val and vae-cluster with the bundled recipe
-(``serdevice.train.recipe.BUNDLED_RECIPE``) on every corpus's 2 s windows and their child-like
-copies, except the PARITY_SPEAKERS, then export int8 into device/models/ with parity measured on
+(``serdevice.train.recipe.BUNDLED_RECIPE``) on every corpus's 2 s windows, except the
+PARITY_SPEAKERS' (and child-like copies of them where the recipe asks), then export int8 into device/models/ with parity measured on
 those unseen speakers' windows. The sidecar records the corpora, their licences, the recipe and
 the leave-one-corpus-out figures of ``serdevice loco`` (export/loco_figures.json, the run the
 README quotes). Paths recorded are relative and ``created`` comes from SOURCE_DATE_EPOCH (default:

@@ -23,6 +23,26 @@ def test_model_info_json_of_the_headline_model(cli):
     assert info["backend"] == "ai_edge_litert"
     data = (MODELS_DIR / "dae_metric_act.tflite").read_bytes()
     assert info["tflite_sha256"] == hashlib.sha256(data).hexdigest()
+    # Trained on real corpora, whose licences it inherits; parity on speakers it never heard.
+    training = info["training"]
+    assert training["corpora"] == ["ravdess", "tess", "savee", "urdu", "emovo"]
+    assert set(training["licences"]) == set(training["corpora"])
+    assert "non-commercial" in training["licence_note"]
+    assert training["recipe"]["normalization"] == "speaker"
+    assert info["metrics"]["parity_on"].startswith("unseen speakers")
+    loco = info["metrics"]["loco"]
+    assert set(loco["per_corpus"]) == set(training["corpora"])
+    for voice in ("adult", "child-like"):
+        for mode in ("plain", "calibrated"):
+            assert 0.0 < loco["mean"][voice][mode]["N-S-A"] < 1.0
+
+
+def test_model_info_prints_licences_recipe_and_loco(cli):
+    result = cli("model", "info", "dae_metric_act")
+    assert result.returncode == 0, result.stderr
+    for text in ("licences", "CC BY-NC-SA 4.0", "recipe", "unseen speakers",
+                 "leave-one-corpus-out mean (adult"):  # fmt: skip
+        assert text in result.stdout
 
 
 @pytest.mark.parametrize("name", BUNDLED)

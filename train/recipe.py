@@ -36,7 +36,7 @@ class Recipe:
 
     name: str
     normalization: str = "speaker"  # preprocess.NORMALIZATIONS
-    childlike: bool = True  # add a child-like copy of every training clip (train/childlike.py)
+    childlike: bool = False  # add a child-like copy of every training clip (train/childlike.py)
     level: str = "window"  # the device's 2 s / 0.5 s windows
     # The metric loss's signed first-coordinate form: it makes the first latent axis activation
     # itself, which the device's linear activation head reads; the seed's distance form leaves
@@ -50,7 +50,7 @@ class Recipe:
         return {**asdict(self), "label_mapping": "calm, fear, disgust, surprise, boredom -> other"}
 
 
-BUNDLED_RECIPE = Recipe(name="real-speaker-child-v1")
+BUNDLED_RECIPE = Recipe(name="real-speaker-v1")
 
 
 def corpus_specs(root: Path, names: tuple[str, ...]) -> list[str]:

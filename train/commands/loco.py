@@ -29,7 +29,7 @@ from serdevice.device.contracts import InputError
     default="bundled",
     show_default=True,
     help="bundled, or one of its variants: global (training-set normalization), "
-    "no-child-aug (no child-like training copies).",
+    "child-aug (a child-like copy of every training clip as well).",
 )
 @click.option("--epochs", type=click.IntRange(1, 10000), default=None,
               help="Override the recipe's epochs (50).")  # fmt: skip
@@ -57,7 +57,7 @@ def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, reci
     variants = {
         "bundled": BUNDLED_RECIPE,
         "global": replace(BUNDLED_RECIPE, name="global-norm", normalization="global"),
-        "no-child-aug": replace(BUNDLED_RECIPE, name="no-child-aug", childlike=False),
+        "child-aug": replace(BUNDLED_RECIPE, name="real-speaker-child-aug", childlike=True),
     }
     if recipe_option not in variants:
         raise InputError(f"unknown recipe {recipe_option!r}: choose one of {', '.join(variants)}")
