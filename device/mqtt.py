@@ -352,8 +352,8 @@ class Mqtt:
         """Send connection problems (past and future) to ``report`` as one line each."""
         with self._lock:
             self._report, pending, self._pending = report, self._pending, []
-        for text in pending:
-            _deliver(report, text)
+        for text in pending:  # on the caller's thread: in the stream before report_to returns
+            report(text)
 
     def _on_publish(self, *args: Any) -> None:
         with self._lock:
@@ -392,3 +392,56 @@ def _deliver(report: Callable[[str], None], text: str) -> None:
             report(text)
 
     threading.Thread(target=run, name="mqtt-report", daemon=True).start()
+
+
+def probe(settings: MqttSettings, timeout_s: float = 5.0) -> list[tuple[str, bool | None, str]]:
+    """Check a broker step by step: (check, ok / None for a warning / False, detail).
+
+    Reachable (TCP), TLS (handshake, certificate and host name verified), then the login
+    (CONNACK); stops at the first step that fails. Nothing is published.
+    """
+    where = f"{settings.host}:{settings.port}"
+    try:
+        sock = socket.create_connection((settings.host, settings.port), timeout=timeout_s)
+    except OSError as exc:
+        return [("mqtt broker", False, describe_failure(exc, settings))]
+    rows: list[tuple[str, bool | None, str]] = [("mqtt broker", True, f"{where} reachable")]
+    try:
+        if settings.tls:
+            with tls_context(settings).wrap_socket(sock, server_hostname=settings.host) as tls:
+                rows.append(("mqtt tls", True,
+                             f"{tls.version()}, certificate verified for {settings.host}"))  # fmt: skip
+        else:
+            sock.close()
+            rows.append(("mqtt tls", None, "plaintext mqtt:// (events readable on the network)"))
+    except OSError as exc:
+        sock.close()
+        return rows + [("mqtt tls", False, describe_failure(exc, settings))]
+    return rows + [_probe_login(settings, timeout_s)]
+
+
+def _probe_login(settings: MqttSettings, timeout_s: float) -> tuple[str, bool | None, str]:
+    answered = threading.Event()
+    reasons: list[Any] = []
+
+    def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        reasons.append(reason)
+        answered.set()
+
+    client = make_client(settings, client_id=f"serdevice-doctor-{uuid.uuid4().hex[:8]}")
+    client.on_connect = on_connect
+    who = f"user {settings.username}" if settings.username else "anonymous"
+    try:
+        client.connect(settings.host, settings.port, keepalive=10)
+    except OSError as exc:
+        return ("mqtt login", False, describe_failure(exc, settings))
+    client.loop_start()
+    try:
+        if not answered.wait(timeout_s):
+            return ("mqtt login", False, f"no answer to the login within {timeout_s:.0f} s")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    if reasons[0].is_failure:
+        return ("mqtt login", False, f"{who} refused: {reasons[0]}")
+    return ("mqtt login", True, f"{who} accepted")

@@ -414,3 +414,22 @@ def test_retention_deletes_only_older_events(tmp_path):
     assert store.prune(7, now=now) == 2
     assert store.count() == 2
     store.close()
+
+
+def test_doctor_checks_the_broker_reachable_tls_and_login(broker, secrets, cli, tmp_path):
+    def doctor(*args: str) -> tuple[int, dict]:
+        done = cli("doctor", "--json", "--no-level-check", "--output", str(tmp_path),
+                   "--mqtt", f"mqtts://127.0.0.1:{broker.port}/clinic/dev1", *args)  # fmt: skip
+        assert "Traceback" not in done.stderr
+        return done.returncode, {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+
+    code, checks = doctor(*tls_args(broker, "dev1", secrets))
+    assert code == 0, checks
+    assert [checks[n]["status"] for n in ("mqtt broker", "mqtt tls", "mqtt login")] == ["ok"] * 3
+    code, checks = doctor("--mqtt-ca", str(broker.pki / "other-ca.pem"))
+    assert code == 1 and checks["mqtt tls"]["status"] == "FAIL"
+    assert "not trusted" in checks["mqtt tls"]["detail"] and "mqtt login" not in checks
+    secrets["dev1"].write_text("wrong\n")
+    code, checks = doctor(*tls_args(broker, "dev1", secrets))
+    assert code == 1 and checks["mqtt login"]["status"] == "FAIL"
+    assert "refused" in checks["mqtt login"]["detail"]
