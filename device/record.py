@@ -93,6 +93,7 @@ class Recorder:
         self._inbox: queue.Queue[_Message] = queue.Queue()
         self._generation = 0
         self._connected = threading.Event()
+        self.subscribed = threading.Event()  # set once the broker has granted the subscription
         self._first = threading.Event()
         self._refused: str | None = None
         self._last_problem: str | None = None
@@ -127,6 +128,7 @@ class Recorder:
             self._problem(f"the broker refused the subscription ({reasons[0]}); check its ACL")
             return
         where = self.config.subscription(self.settings.topic)
+        self.subscribed.set()
         self._log(f"serdevice record: subscribed to {where} on {self.settings.where}")
 
     def _on_disconnect(self, *args: Any) -> None:
