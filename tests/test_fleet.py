@@ -142,15 +142,28 @@ def test_listen_over_tls_is_recorded_once_per_event(broker, secrets, db):
         store.close()
     assert session.device == "dev1" and session.events == len(written)
     assert list(read_session(db, session.session)) == written  # the same dicts as stdout's lines
+    store = open_store(db, create=False)
+    try:
+        raw = [json.loads(p) for p in store.payloads(session.session)]
+    finally:
+        store.close()
+    # On the wire: the event and the session id, nothing about the machine (no serial, no host).
+    assert all(set(r) == set(w) | {"session"} for r, w in zip(raw, written, strict=True))
 
 
 def test_export_writes_the_session_as_listen_wrote_it(broker, secrets, tmp_path, cli):
     db = sqlite_db(tmp_path)
-    recorder = Recorder(broker, secrets, db, "--client-id", "rec-export")
+    from serdevice.device.store import event_row
+
+    store = open_store(db)  # one event from 40 days ago, which --retain-days 30 deletes
+    old = {"type": "stop", "seq": 9, "session": "old", "wall": time.time() - 40 * 86_400}
+    store.insert([event_row("dev1", json.dumps(old), old["wall"])])
+    store.close()
+    recorder = Recorder(broker, secrets, db, "--client-id", "rec-export", "--retain-days", "30")
     result = listen(broker, secrets)
     assert result.returncode == 0, result.stderr
     assert wait_for_rows(db, len(result.stdout.splitlines())) > 0
-    recorder.stop()
+    assert recorder.stop()["pruned"] == 1
     assert (Path(db).stat().st_mode & 0o777) == 0o600
     sessions = cli("record", "sessions", "--db", db)
     assert sessions.returncode == 0, sessions.stderr
@@ -433,3 +446,18 @@ def test_doctor_checks_the_broker_reachable_tls_and_login(broker, secrets, cli, 
     code, checks = doctor(*tls_args(broker, "dev1", secrets))
     assert code == 1 and checks["mqtt login"]["status"] == "FAIL"
     assert "refused" in checks["mqtt login"]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "--mqtt is required"),
+        (["--mqtt", "mqtt://127.0.0.1/clinic", "--share", "a/b"], "--share a/b: a group name"),
+        (["--mqtt", "mqtt://10.0.0.5/clinic"], "plaintext MQTT to 10.0.0.5"),
+        (["--mqtt", "mqtt://127.0.0.1:9/clinic", "--db", "/"], "--db /: is a directory"),
+    ],
+)
+def test_record_bad_input_is_one_line_and_exit_2(cli, args, message):
+    result = cli("record", *args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
