@@ -281,6 +281,9 @@ class SqliteStore(EventStore):
         conn.execute("PRAGMA synchronous=FULL")  # acknowledged to the broker = on disk
         return conn
 
+    def _lock_schema(self, cur: Any) -> None:
+        cur.execute("BEGIN IMMEDIATE")  # one writer: the migration runs once, whole or not at all
+
     def _unavailable(self, exc: Exception) -> bool:
         transient = ("locked", "full", "disk I/O", "unable to open")
         return isinstance(exc, sqlite3.OperationalError) and any(w in str(exc) for w in transient)

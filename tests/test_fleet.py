@@ -164,6 +164,8 @@ def test_export_writes_the_session_as_listen_wrote_it(broker, secrets, tmp_path,
     assert result.returncode == 0, result.stderr
     assert wait_for_rows(db, len(result.stdout.splitlines())) > 0
     assert recorder.stop()["pruned"] == 1
+    for path in (Path(db), Path(db + "-wal"), Path(db + "-shm")):  # health data: owner only
+        assert not path.exists() or (path.stat().st_mode & 0o777) == 0o600, path
     assert (Path(db).stat().st_mode & 0o777) == 0o600
     sessions = cli("record", "sessions", "--db", db)
     assert sessions.returncode == 0, sessions.stderr
