@@ -330,7 +330,11 @@ class Mqtt:
             self._refused = str(reason)
             self._first.set()
             return
-        self._problem(f"the broker refused the connection ({reason})")
+        if is_auth_refusal(reason):
+            self._problem(f"the broker refused the credentials of user {self.settings.username!r} "
+                          f"({reason})")  # fmt: skip
+        else:
+            self._problem(f"the broker refused the connection ({reason})")
 
     def _on_failure(self, exc: BaseException) -> None:
         self._problem(describe_failure(exc, self.settings))

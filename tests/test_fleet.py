@@ -23,6 +23,7 @@ from serdevice.device.mqtt import Mqtt, parse_settings
 from serdevice.device.store import open_store, read_session
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
+REFUSAL_LOG = "not authorised"  # what mosquitto logs for each refused login
 USERS = {"dev1": "pw-dev1", "dev2": "pw-dev2", "recorder": "pw-recorder"}
 CLI = [sys.executable, "-m", "serdevice.device.cli"]
 
@@ -463,3 +464,32 @@ def test_record_bad_input_is_one_line_and_exit_2(cli, args, message):
     result = cli("record", *args)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_credentials_refused_later_are_one_error_and_the_client_keeps_trying(tmp_path):
+    """Broker away at start (not fatal), then back with the password refused: one line each."""
+    broker = SecureBroker(tmp_path / "broker", USERS)
+    settings = parse_settings(f"mqtts://127.0.0.1:{broker.port}/clinic/dev1", ca=broker.ca,
+                              username="dev1", env={"SERDEVICE_MQTT_PASSWORD": "wrong"})  # fmt: skip
+    sink = Mqtt(settings)  # nobody listens yet: no answer to refuse anything
+    reports: list[str] = []
+    refused = threading.Event()
+
+    def report(text: str) -> None:
+        reports.append(text)
+        if "refused the credentials" in text:
+            refused.set()
+
+    sink.report_to(report)
+    broker.start()
+    try:
+        assert refused.wait(30), reports
+        deadline = time.monotonic() + 30  # until the broker has refused it once more
+        while broker.log.read_text().count(REFUSAL_LOG) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        sink.close(timeout_s=0)
+        broker.stop()
+    assert ["connection refused" in r for r in reports] == [True, False], reports
+    assert broker.log.read_text().count(REFUSAL_LOG) >= 2  # it kept trying ...
+    assert "user 'dev1'" in reports[1] and "reconnecting with backoff" in reports[1]  # ... one line
