@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox \
-	alsa-utils mosquitto
+	alsa-utils mosquitto postgresql openssl
 SAMPLE := device/data/sample.wav
 # Real corpora for `make model` (one folder per corpus: ravdess, tess, savee, urdu, emovo).
 CORPORA ?= ../shared/corpora
@@ -35,7 +35,7 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[device,train,export,dev]'
+	$(BIN)/pip install -q -e '.[device,train,export,dev,server]'
 	@touch $@
 
 # The recognizer on the bundled model and the bundled sample (SYNTHETIC espeak-ng speech),

@@ -109,6 +109,12 @@ COMMANDS: dict[str, CommandSpec] = {
         extra="device",
         issue="deployment",
     ),
+    "record": CommandSpec(
+        target="serdevice.device.commands.record:record",
+        help="Store a fleet's events from MQTT in SQLite or PostgreSQL (clinic side).",
+        extra="server",
+        issue="fleet recorder",
+    ),
     "bench": CommandSpec(
         target="serdevice.device.commands.bench:bench",
         help="Measure features, loop, latency and memory on this machine.",
@@ -132,6 +138,7 @@ _EXTRA_OF_MODULE = {
     "webrtcvad": "device",
     "ai_edge_litert": "device",
     "paho": "device",
+    "psycopg": "server",
 }
 
 

@@ -28,6 +28,34 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MqttService:
+    """``listen --mqtt`` options for the unit; the password file reaches the service as a
+    systemd credential (``LoadCredential=``), readable by it alone, never on the command line."""
+
+    url: str
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    user: str | None = None
+    password_file: Path | None = None
+    insecure: bool = False
+
+    def args(self) -> list[str]:
+        """The listen options."""
+        args = ["--mqtt", self.url]
+        for option, value in (("--mqtt-ca", self.ca), ("--mqtt-cert", self.cert),
+                              ("--mqtt-key", self.key), ("--mqtt-user", self.user)):  # fmt: skip
+            if value is not None:
+                args += [option, str(value)]
+        if self.password_file is not None:
+            args += ["--mqtt-password-file", f"%d/{CREDENTIAL}"]  # %d: the credentials folder
+        return args + (["--mqtt-insecure"] if self.insecure else [])
+
+
+CREDENTIAL = "mqtt-password"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceConfig:
     """What the unit runs and as whom."""
 
@@ -39,6 +67,7 @@ class ServiceConfig:
     output: Path = STATE_DIR / "events.jsonl"
     user: str = "serdevice"
     group: str = "audio"
+    mqtt: MqttService | None = None
 
     def exec_start(self) -> str:
         """The ExecStart command line."""
@@ -48,19 +77,25 @@ class ServiceConfig:
         if self.calibration is not None:
             args += ["--calibration", str(self.calibration)]
         args += ["--output", str(self.output)]
+        if self.mqtt is not None:
+            args += self.mqtt.args()
         return shlex.join(args)
 
 
 def render_unit(config: ServiceConfig | None = None) -> str:
     """The systemd unit's text for ``config`` (the defaults give deploy/serdevice.service)."""
     c = config or ServiceConfig()
+    network = " network-online.target" if c.mqtt else ""  # the broker is on the network
+    credential = ""
+    if c.mqtt is not None and c.mqtt.password_file is not None:
+        credential = f"LoadCredential={CREDENTIAL}:{c.mqtt.password_file}\n"
     return f"""\
 # serdevice: on-device speech-emotion recognizer (audio stays in memory; events to a file).
 # Installed by `serdevice service install`, or by hand: see deploy/README.md.
 [Unit]
 Description=serdevice speech-emotion recognizer
-After=sound.target
-Wants=sound.target
+After=sound.target{network}
+Wants=sound.target{network}
 # Never give up restarting: a microphone missing at boot is retried every 5 s until it
 # appears (once running, listen reopens a lost device itself).
 StartLimitIntervalSec=0
@@ -81,7 +116,7 @@ StateDirectory=serdevice
 ReadWritePaths={c.output.parent}
 WorkingDirectory={STATE_DIR}
 Environment=HOME={STATE_DIR}
-# Events go to the --output file; the journal keeps stderr (errors) only.
+{credential}# Events go to the --output file; the journal keeps stderr (errors) only.
 StandardOutput=null
 StandardError=journal
 NoNewPrivileges=yes

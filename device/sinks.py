@@ -15,6 +15,7 @@ from typing import Any, Protocol, TextIO
 
 from .contracts import InputError
 from .events import to_line
+from .mqtt import Mqtt as Mqtt  # the MQTT sink lives in mqtt.py with its TLS/auth options
 
 
 class Sink(Protocol):
@@ -143,57 +144,3 @@ class Fanout:
     def close(self) -> None:
         for sink in self.sinks:
             sink.close()
-
-
-class Mqtt:
-    """Publish each event (QoS 1) to ``mqtt://host:port/topic``; reconnects with backoff and
-    queues at most ``max_queued`` events while the broker is away."""
-
-    def __init__(self, url: str, *, max_queued: int = 10_000, client_id: str = "serdevice") -> None:
-        from urllib.parse import urlparse
-
-        parsed = urlparse(url)
-        topic = parsed.path.lstrip("/")
-        if parsed.scheme != "mqtt" or not parsed.hostname or not topic:
-            raise InputError(f"--mqtt {url}: expected mqtt://host[:port]/topic")
-        try:
-            import paho.mqtt.client as mqtt
-        except ModuleNotFoundError:
-            raise InputError("--mqtt needs paho-mqtt: pip install 'serdevice[device]'") from None
-        self.name = f"mqtt:{parsed.hostname}:{parsed.port or 1883}/{topic}"
-        self.topic = topic
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        self._client.max_queued_messages_set(max_queued)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self._client.connect_async(parsed.hostname, parsed.port or 1883, keepalive=30)
-        self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
-        self._lock = threading.Lock()
-        self._queued = 0  # events handed to the client (sent, or held until the broker is back)
-        self._acked = 0  # ... of which the broker has acknowledged (QoS 1 PUBACK)
-        self.dropped = 0  # refused because the bounded queue was full
-        self._client.on_publish = self._on_publish
-        self._client.loop_start()
-
-    def _on_publish(self, *args: Any) -> None:
-        with self._lock:
-            self._acked += 1
-
-    def write(self, event: dict[str, Any]) -> None:
-        # Not under self._lock: paho calls on_publish holding its own message lock, which
-        # publish takes too. An acknowledgement may be counted before its event; close() only
-        # compares the totals once every write has returned.
-        info = self._client.publish(self.topic, to_line(event), qos=1)
-        if info.rc == self._queue_full:
-            self.dropped += 1  # the broker has been away long: the oldest events are kept
-        else:
-            with self._lock:
-                self._queued += 1  # rc "no connection": held and sent on reconnecting
-
-    def close(self, timeout_s: float = 5.0) -> None:
-        import time
-
-        deadline = time.monotonic() + timeout_s
-        while self._acked < self._queued and time.monotonic() < deadline:
-            time.sleep(0.05)  # shutdown only: give queued events a moment to reach the broker
-        self._client.disconnect()
-        self._client.loop_stop()

@@ -21,11 +21,11 @@ def device_python() -> Path:
 
 
 def test_device_extra_brings_no_training_packages(device_python):
-    code = "import importlib.util as u, json; print(json.dumps({m: u.find_spec(m) is not None for m in ('torch', 'sklearn', 'litert_torch', 'tensorflow', 'ai_edge_litert', 'opensmile')}))"
+    code = "import importlib.util as u, json; print(json.dumps({m: u.find_spec(m) is not None for m in ('torch', 'sklearn', 'litert_torch', 'tensorflow', 'ai_edge_litert', 'opensmile', 'psycopg')}))"
     found = json.loads(subprocess.run([str(device_python), "-c", code], capture_output=True,
                                       text=True, check=True).stdout)  # fmt: skip
     assert found == {"torch": False, "sklearn": False, "litert_torch": False, "tensorflow": False,
-                     "ai_edge_litert": True, "opensmile": True}  # fmt: skip
+                     "ai_edge_litert": True, "opensmile": True, "psycopg": False}  # fmt: skip
 
 
 def run_measured(device_python: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -62,3 +62,10 @@ def test_predict_runs_and_training_commands_name_the_extra(device_python):
         device_python, "train", "--method", "dae", "--data", "x:y", "--out", "z"
     )
     assert train.returncode == 2 and "pip install 'serdevice[train]'" in train.stderr
+
+
+def test_recording_into_postgresql_names_the_server_extra(device_python):
+    """The recorder is clinic-side: a wristband's venv has no database driver."""
+    result, _ = run_measured(device_python, "record", "--mqtt", "mqtt://127.0.0.1:9/clinic",
+                             "--db", "postgresql://nobody@127.0.0.1:9/none")  # fmt: skip
+    assert result.returncode == 2 and "pip install 'serdevice[server]'" in result.stderr

@@ -170,3 +170,36 @@ def test_install_without_systemd_is_a_clear_error():
 
     with pytest.raises(RuntimeFailure, match="does not run systemd"):
         require_systemd(need_root=True)
+
+
+def test_mqtt_options_reach_listen_and_the_password_is_a_systemd_credential(tmp_path):
+    from serdevice.device.commands.listen import listen
+    from serdevice.device.service import MqttService
+
+    mqtt = MqttService(url="mqtts://broker.example/clinic/ward2-band07",
+                       ca=Path("/etc/serdevice/ca.pem"), user="ward2-band07",
+                       password_file=Path("/etc/serdevice/mqtt-password"))  # fmt: skip
+    text = render_unit(ServiceConfig(mqtt=mqtt))
+    unit = parse_unit(text)
+    assert one(unit, "Service", "LoadCredential") == "mqtt-password:/etc/serdevice/mqtt-password"
+    assert "network-online.target" in one(unit, "Unit", "After")
+    args = shlex.split(one(unit, "Service", "ExecStart"))[2:]
+    assert args[args.index("--mqtt-password-file") + 1] == "%d/mqtt-password"
+    assert "/etc/serdevice/mqtt-password" not in args  # only systemd reads the real file
+    ctx = listen.make_context("listen", args, resilient_parsing=True)
+    assert ctx.params["mqtt"] == "mqtts://broker.example/clinic/ward2-band07"
+    assert ctx.meta["serdevice.mqtt"]["mqtt_user"] == "ward2-band07"
+    assert ctx.meta["serdevice.mqtt"]["mqtt_ca"] == Path("/etc/serdevice/ca.pem")
+
+
+def test_service_unit_refuses_what_listen_would_refuse(cli, tmp_path):
+    plain = cli("service", "unit", "--mqtt", "mqtt://broker.example/clinic/dev1")
+    assert plain.returncode == 2 and "plaintext MQTT" in plain.stderr
+    secret = tmp_path / "pw"
+    secret.write_text("x\n")
+    relative = cli("service", "unit", "--mqtt", "mqtts://broker.example/clinic/dev1",
+                   "--mqtt-user", "dev1", "--mqtt-password-file", "pw", cwd=tmp_path)  # fmt: skip
+    assert relative.returncode == 2 and "must be an absolute path" in relative.stderr
+    ok = cli("service", "unit", "--mqtt", "mqtts://broker.example/clinic/dev1", "--mqtt-user",
+             "dev1", "--mqtt-password-file", str(secret))  # fmt: skip
+    assert ok.returncode == 0 and f"LoadCredential=mqtt-password:{secret}" in ok.stdout

@@ -21,6 +21,8 @@ from typing import Any
 
 import click
 
+from ..mqtt import MqttSettings, mqtt_options
+
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 # (import name, distributions that provide it); the optional one only warns when missing.
 REQUIRED = (("numpy", ("numpy",)), ("click", ("click",)), ("opensmile", ("opensmile",)),
@@ -211,8 +213,20 @@ def check_level(index: int | None, rate: int) -> Check:
     return Check(name="mic level (1 s)", status=OK, detail=f"{db:.1f} dBFS")
 
 
+def check_broker(settings: MqttSettings | None) -> list[Check]:
+    """The MQTT broker (only with --mqtt): reachable, TLS verified, credentials accepted."""
+    if settings is None:
+        return []
+    from ..mqtt import probe
+
+    status = {True: OK, None: WARN, False: FAIL}
+    return [Check(name=name, status=status[ok], detail=detail)
+            for name, ok, detail in probe(settings)]  # fmt: skip
+
+
 def run_checks(*, models: tuple[str, ...] = (), output: Path = Path("."),
-               device: str | None = None, level_check: bool = True) -> list[Check]:  # fmt: skip
+               device: str | None = None, level_check: bool = True,
+               mqtt: MqttSettings | None = None) -> list[Check]:  # fmt: skip
     """All checks, in table order; a check that crashes becomes a FAIL row, not a traceback."""
     steps: list[tuple[str, Callable[[], list[Check]]]] = [
         ("python", check_python),
@@ -222,6 +236,7 @@ def run_checks(*, models: tuple[str, ...] = (), output: Path = Path("."),
         ("models", lambda: check_models(models)),
         ("output", lambda: check_output(output)),
         ("capture", lambda: check_capture(device, level_check)),
+        ("mqtt", lambda: check_broker(mqtt)),
     ]
     rows: list[Check] = []
     for name, step in steps:
@@ -256,15 +271,23 @@ def verdict(rows: list[Check]) -> bool:
 @click.option("--device", default=None, help="Capture device to check (index or name substring).")
 @click.option("--no-level-check", is_flag=True, help="Skip recording 1 s from the microphone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--mqtt", default=None,
+              help="Also check this broker (as listen --mqtt would use it): reachable, TLS, login.")  # fmt: skip
+@mqtt_options
 def doctor(models: tuple[str, ...], output: Path, device: str | None, no_level_check: bool,
-           as_json: bool) -> None:  # fmt: skip
+           as_json: bool, mqtt: str | None) -> None:  # fmt: skip
     """Check that this machine can run the recognizer: exit 0 if it can, 1 if not.
 
     Checks Python and package versions, the LiteRT backend, the feature extractor, the bundled
     (and --model) models, opensmile versions, write access for outputs, PortAudio and capture
-    devices, with a 1 s level check when a microphone exists (no microphone is a warning).
+    devices, with a 1 s level check when a microphone exists (no microphone is a warning),
+    and with --mqtt the broker: reachable, TLS (certificate and host name), login.
     """
-    rows = run_checks(models=models, output=output, device=device, level_check=not no_level_check)
+    from ..mqtt import settings_from_context
+
+    settings = settings_from_context(mqtt) if mqtt is not None else None  # bad options: exit 2
+    rows = run_checks(models=models, output=output, device=device, level_check=not no_level_check,
+                      mqtt=settings)  # fmt: skip
     ok = verdict(rows)
     if as_json:
         report: dict[str, Any] = {"ok": ok, "checks": [asdict(r) for r in rows]}

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..contracts import InputError, RuntimeFailure
+from ..mqtt import mqtt_options
 
 SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (with --rate)."
 
@@ -120,9 +121,10 @@ def make_source(
 @click.option(
     "--mqtt",
     default=None,
-    help="Also publish events (QoS 1) to mqtt://host[:port]/topic; while the broker is away, up "
-    "to 10,000 events are queued and delivered when it returns.",
+    help="Also publish events (QoS 1) to mqtt://host[:port]/topic or mqtts://... (TLS); while "
+    "the broker is away, up to 10,000 events are queued and delivered when it returns.",
 )
+@mqtt_options
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),
@@ -198,8 +200,12 @@ def listen(
     sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
     if output is not None:
         sinks.append(JsonlFile(output))
+    mqtt_sink = None
     if mqtt is not None:
-        sinks.append(Mqtt(mqtt))
+        from ..mqtt import settings_from_context
+
+        mqtt_sink = Mqtt(settings_from_context(mqtt))
+        sinks.append(mqtt_sink)
     fanout = Fanout(sinks, lambda message: factory.make(EventType.ERROR, message=message))
     config = ListenConfig(
         decision=DecisionConfig(average_s=average_s, threshold=threshold, min_count=min_count,
@@ -216,6 +222,9 @@ def listen(
         listener.emit(EventType.START, source=audio.name, native_rate=audio.native_rate,
                       sample_rate=16000, window_s=listener.window_s, hop_s=listener.hop_s,
                       backend=model.backend, labels=list(model.labels))  # fmt: skip
+        if mqtt_sink is not None:  # its connection problems become error events in the stream
+            mqtt_sink.report_to(lambda message: listener.emit(
+                EventType.ERROR, message=message, fault="mqtt", recoverable=True))  # fmt: skip
         watchdog.ready()
         try:
             summary = listener.run(audio)

@@ -6,9 +6,14 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from ..mqtt import mqtt_options
+
+if TYPE_CHECKING:
+    from ..service import MqttService
 
 
 def _default_executable() -> str:
@@ -38,14 +43,34 @@ def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="The JSONL events file (its folder becomes writable to the service)."),
         click.option("--executable", default=None,
                      help="Absolute path of serdevice (default: this installation's)."),
+        click.option("--mqtt", default=None,
+                     help="Also publish to this broker (listen --mqtt); with the --mqtt-* options "
+                     "below. The password file becomes a systemd credential."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
-    return command
+    return mqtt_options(command)
+
+
+def _mqtt_service(url: str) -> MqttService:
+    """The unit's MQTT options, checked as listen would check them (absolute paths)."""
+    from ..contracts import InputError
+    from ..mqtt import settings_from_context
+    from ..service import MqttService
+
+    settings_from_context(url)  # the same refusals as listen: plaintext elsewhere, files, ...
+    meta = click.get_current_context().meta.get("serdevice.mqtt", {})
+    files = {name: meta.get(f"mqtt_{name}") for name in ("ca", "cert", "key", "password_file")}
+    for name, path in files.items():
+        if path is not None and not path.is_absolute():
+            option = "--mqtt-" + name.replace("_", "-")
+            raise InputError(f"{option} {path}: must be an absolute path for a service")
+    return MqttService(url=url, user=meta.get("mqtt_user"),
+                       insecure=bool(meta.get("mqtt_insecure")), **files)  # fmt: skip
 
 
 def _config(model_name: str, source: str, device: str | None, calibration: Path | None,
-            output: Path, executable: str | None) -> object:  # fmt: skip
+            output: Path, executable: str | None, mqtt: str | None) -> object:  # fmt: skip
     from ..contracts import InputError
     from ..service import ServiceConfig, validate_executable
 
@@ -55,6 +80,7 @@ def _config(model_name: str, source: str, device: str | None, calibration: Path 
     return ServiceConfig(
         executable=validate_executable(executable or _default_executable()), model=model_name,
         source=source, device=device, calibration=calibration, output=output,
+        mqtt=_mqtt_service(mqtt) if mqtt is not None else None,
     )  # fmt: skip
 
 
