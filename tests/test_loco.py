@@ -168,3 +168,28 @@ def test_loco_refuses_a_missing_folder(cli, tmp_path):
     (tmp_path / "ravdess").mkdir()
     result = cli("loco", str(tmp_path), "--corpus", "ravdess,emovo")
     assert result.returncode == 2 and "no folder for emovo" in result.stderr
+
+
+def test_childlike_raises_f0_to_the_drawn_median_and_keeps_length():
+    import parselmouth
+    from parselmouth.praat import call
+
+    from serdevice.train.childlike import (
+        F0_MEDIAN_HZ,
+        FORMANT_RATIO,
+        ChildShift,
+        childlike,
+        shift_for,
+    )
+
+    rate = 16000
+    t = np.arange(rate) / rate
+    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 20)).astype(np.float32) * 0.1
+    out = childlike(voice, ChildShift(formant_ratio=1.2, f0_median_hz=300.0))
+    assert out.shape == voice.shape and out.dtype == np.float32
+    pitch = parselmouth.Sound(out.astype(np.float64), rate).to_pitch(pitch_ceiling=600)
+    assert call(pitch, "Get quantile", 0, 0, 0.5, "Hertz") == pytest.approx(300, rel=0.05)
+    shift = shift_for("ab" * 32)
+    assert shift == shift_for("ab" * 32)  # a clip's draw depends on its content only
+    assert FORMANT_RATIO[0] <= shift.formant_ratio <= FORMANT_RATIO[1]
+    assert F0_MEDIAN_HZ[0] <= shift.f0_median_hz <= F0_MEDIAN_HZ[1]

@@ -14,7 +14,6 @@ Output: 16 kHz mono FLAC under ``CACHE/childlike/<content hash>-<parameters>.fla
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -102,9 +101,3 @@ def childlike_copies(
             bar.update(1)
     bar.close()
     return [replace(u, path=p) for u, p in zip(utterances, paths, strict=True)]
-
-
-def content_tag(paths: Sequence[Path]) -> str:
-    """A short hash naming a set of files (for cache folders)."""
-    digest = hashlib.sha256("\n".join(sorted(map(str, paths))).encode())
-    return digest.hexdigest()[:12]

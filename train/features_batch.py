@@ -168,7 +168,9 @@ def extract(
     blocks = [rows.reshape(-1, 2 + len(FEATURE_NAMES)) for rows, _ in results]
     values = np.concatenate(blocks) if blocks else np.zeros((0, 2 + len(FEATURE_NAMES)))
     table = pd.DataFrame(values, columns=columns[1:])
-    table.insert(0, "file", np.repeat([str(path) for path, _, _ in tasks], [len(b) for b in blocks]))
+    table.insert(
+        0, "file", np.repeat([str(path) for path, _, _ in tasks], [len(b) for b in blocks])
+    )
     return ExtractionResult(table=table, cache_hits=sum(hit for _, hit in results))
 
 
