@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox \
-	alsa-utils mosquitto
+	alsa-utils mosquitto chromium chromium-driver
 SAMPLE := device/data/sample.wav
 
 .PHONY: setup apt run test lint format bench model fuzz soak clean help
