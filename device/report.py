@@ -217,6 +217,7 @@ def row_svg(summary: SessionSummary, axis: Axis, index: int) -> str:
     smooth = [(h.t, h.activation) for h in summary.hops]
     if len(smooth) > MAX_POINTS:
         raw, smooth = decimate(raw, column_s), decimate(smooth, column_s)
+        pause_s = max(pause_s, 2.5 * column_s)  # kept points of one turn sit a column apart
     for cls, points in (("act-raw", raw), ("act", smooth)):
         d, count = _path(points, axis, pause_s)
         if count:
@@ -304,7 +305,7 @@ def _shares(shares: dict[str, float]) -> str:
 def summary_table(summaries: Sequence[SessionSummary]) -> str:
     """One row per session: the numbers a therapist reads first."""
     head = ("session", "model", "length", "speech", "above threshold", "peaks",
-            "highest peak", "median return to baseline", "labels (share of speech)", "faults")  # fmt: skip
+            "highest peak", "median return to baseline", "labels (share of speech)", "faults, gaps")  # fmt: skip
     rows = []
     for s in summaries:
         top = max(s.peaks, key=lambda p: p.activation, default=None)
@@ -315,7 +316,7 @@ def summary_table(summaries: Sequence[SessionSummary]) -> str:
         )
         long = s.duration_s >= 3600
         highest = f"{top.activation:.2f} at {clock(top.t, long)}" if top else "-"
-        faults = len(s.faults) + sum(1 for m in s.marks if m.kind != "emotion")
+        faults = sum(1 for m in s.marks if m.kind != "emotion")  # errors and missing events
         cells = (html.escape(s.title), html.escape(s.model), duration(s.duration_s),
                  duration(s.speech_s), above, str(len(s.peaks)), highest, median,
                  _shares(s.label_shares), str(faults))  # fmt: skip
@@ -418,9 +419,10 @@ def _png_row(ax: Any, s: SessionSummary, axis: Axis) -> None:
     column_s = axis.t_max / (MAX_POINTS / 2)
     for points, style in (([(h.t, h.raw) for h in s.hops if h.raw is not None], {"color": "#8fa3b8", "lw": 0.7}),
                           ([(h.t, h.activation) for h in s.hops], {"color": "#1d2733", "lw": 1.6})):  # fmt: skip
+        pause_s = 2.5 * s.hop_s
         if len(points) > MAX_POINTS:
-            points = decimate(points, column_s)
-        for segment in line_segments(points, 2.5 * s.hop_s):
+            points, pause_s = decimate(points, column_s), max(pause_s, 2.5 * column_s)
+        for segment in line_segments(points, pause_s):
             ax.plot([p[0] for p in segment], [p[1] for p in segment], **style)
     ax.axhline(s.threshold, color="#d64545", ls="--", lw=1)
     if s.baseline is not None:
