@@ -195,3 +195,12 @@ def test_load_sessions_refuses_no_events(tmp_path):
     path.write_text("hello\n")
     with pytest.raises(InputError, match="no serdevice events"):
         load_sessions([str(path)], TimelineConfig())
+
+
+@pytest.mark.parametrize("module", ["timeline", "report", "live"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"serdevice.device.{module}"))
+    assert result.attempted > 0 and result.failed == 0
