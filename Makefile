@@ -8,7 +8,7 @@ APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins esp
 	alsa-utils mosquitto chromium chromium-driver
 SAMPLE := device/data/sample.wav
 
-.PHONY: setup apt run test lint format bench model fuzz soak clean help
+.PHONY: setup apt run test lint format bench model fuzz soak screenshot clean help
 
 help:
 	@echo "make run    - set up, then run the recognizer on the bundled model and sample audio"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  - full benchmarks (features, loop, latency, invoke, memory)"
 	@echo "make model  - regenerate the bundled models from scratch (synthetic corpus)"
 	@echo "make lint   - ruff (lint + format check) and mypy"
+	@echo "make screenshot - regenerate docs/report.png and docs/live.png from the bundled sample"
 
 setup: apt $(VENV)/.installed
 
@@ -69,6 +70,12 @@ fuzz: setup
 # One hour of audio through listen --fast: RSS, threads, fds and event counts (make test runs 10 min).
 soak: setup
 	SERDEVICE_SOAK_MINUTES=60 $(BIN)/python -m pytest tests/test_soak.py -q -s
+
+# docs/report.png (serdevice report on the sample's events) and docs/live.png (listen --serve),
+# both taken by headless Chromium; inputs and the browser profile go to out/screenshots/.
+screenshot: setup
+	rm -rf out/screenshots
+	$(BIN)/python tests/screenshots.py
 
 clean:
 	rm -rf out runs reports cache .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -84,14 +84,15 @@ function handle(ev) {
 function draw() {
   pending = false;
   // the last MINUTES, or less while the session is young (so its first minute is not a sliver)
-  const span = Math.min(SPAN, Math.max(60, Math.ceil(latestT * 1.1 / 30) * 30));
+  const span = Math.min(SPAN, Math.max(30, Math.ceil(latestT * 1.1 / 30) * 30));
   const W = 1000, L = 44, P = W - L - 30, top = 34, H = 230, t0 = Math.max(0, latestT - span);
   const x = (t) => (L + (t - t0) / span * P).toFixed(1);
   const y = (a) => (top + H * (1 - (Math.min(5, Math.max(1, a)) - 1) / 4)).toFixed(1);
   const out = [];
   for (let a = 1; a <= 5; a++) out.push(`<line class="grid" x1="${L}" x2="${L + P}" y1="${y(a)}" y2="${y(a)}"/><text class="tick" x="${L - 8}" y="${+y(a) + 4}" text-anchor="end">${a}</text>`);
-  const step = span > 240 ? 60 : span > 60 ? 15 : 10;
+  const step = span > 240 ? 60 : span > 60 ? 15 : 5;
   for (let s = Math.ceil(t0 / step) * step; s <= t0 + span; s += step) out.push(`<text class="tick" x="${x(s)}" y="${top + H + 18}" text-anchor="middle">${clock(s)}</text>`);
+  out.push(`<text class="tick" transform="translate(12,${top + H / 2}) rotate(-90)" text-anchor="middle">activation</text>`);
   out.push(`<line class="threshold" x1="${L}" x2="${L + P}" y1="${y(THRESHOLD)}" y2="${y(THRESHOLD)}"/>`);
   let band = null;
   const bands = [];
