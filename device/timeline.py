@@ -10,6 +10,7 @@ of other programs, ``error`` and ``stats`` events and rotated files (``FILE.1`` 
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 import sys
@@ -242,7 +243,7 @@ def split_sessions(files: Iterable[ParsedFile]) -> list[Session]:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if value == value else None  # NaN is not a number here
+    return float(value) if math.isfinite(value) else None  # NaN, inf (json.loads reads them)
 
 
 # -------------------------------------------------------------------------------- measuring

@@ -204,3 +204,15 @@ def test_doctests(module):
 
     result = doctest.testmod(importlib.import_module(f"serdevice.device.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_non_finite_and_odd_values_are_skipped_not_drawn(cli, tmp_path):
+    events = known_events()
+    events[3]["t"] = float("inf")  # json.dumps writes Infinity, json.loads reads it back
+    events[4]["activation"] = "high"
+    events[5]["label"] = 7
+    path = write_jsonl(tmp_path / "ev.jsonl", events)
+    out = tmp_path / "r.html"
+    result = cli("report", str(path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert 'class="act" data-points="8"' in out.read_text() and "nan" not in out.read_text()
