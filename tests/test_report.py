@@ -216,3 +216,20 @@ def test_non_finite_and_odd_values_are_skipped_not_drawn(cli, tmp_path):
     result = cli("report", str(path), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert 'class="act" data-points="8"' in out.read_text() and "nan" not in out.read_text()
+
+
+def test_the_calibration_in_use_reaches_the_report(cli, tmp_path):
+    calibration = tmp_path / "wearer.json"
+    made = cli("calibrate", "--source", str(SAMPLE), "--out", str(calibration))
+    assert made.returncode == 0, made.stderr
+    listened = cli("listen", "--source", str(SAMPLE), "--fast", "--calibration", str(calibration))
+    assert listened.returncode == 0, listened.stderr
+    start = json.loads(listened.stdout.splitlines()[0])
+    assert start["calibration"]["file"] == "wearer.json" and start["calibration"]["n_windows"] >= 15
+    events = tmp_path / "ev.jsonl"
+    events.write_text(listened.stdout)
+    out = tmp_path / "r.html"
+    assert cli("report", str(events), "--out", str(out)).returncode == 0
+    assert re.search(
+        r"calibration: wearer\.json, \d+ speech windows, wearer weight 0\.\d\d", out.read_text()
+    )

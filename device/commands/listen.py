@@ -202,8 +202,8 @@ def listen(
     every_hop: bool,
     calibration: Path | None,
     vad_aggressiveness: int,
-    serve: str | None = None,
-    serve_token: str | None = None,
+    serve: str | None,
+    serve_token: str | None,
 ) -> None:
     """Listen and emit emotion and activation events (JSON lines on stdout by default).
 
