@@ -39,6 +39,7 @@ class LiveConfig:
     page_minutes: float = 5.0  # what the page shows unless ?minutes= says otherwise
     client_queue: int = 10_000  # events waiting per page; a page further behind is let go
     keepalive_s: float = 15.0  # an SSE comment this often keeps proxies and browsers connected
+    max_pages: int = 16  # open streams at once (each holds a thread); more get 503
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,12 +118,15 @@ class EventHub:
                 else:
                     client.put_nowait(line)
 
-    def subscribe(self) -> queue.Queue[str | None]:
-        """A queue that starts with the backlog, then gets every new event; None ends it."""
-        client: queue.Queue[str | None] = queue.Queue(
-            self.config.client_queue + len(self._backlog) + 1
-        )
+    def subscribe(self) -> queue.Queue[str | None] | None:
+        """A queue that starts with the backlog, then gets every new event; None ends it.
+
+        None instead of a queue when ``max_pages`` streams are open already.
+        """
+        client: queue.Queue[str | None] = queue.Queue()  # bounded by publish, which can end it
         with self._lock:
+            if len(self._clients) >= self.config.max_pages:
+                return None
             for line in self._backlog:
                 client.put_nowait(line)
             if self._closed:
@@ -217,15 +221,18 @@ def make_handler(
         do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse  # noqa: N815
 
         def _stream(self) -> None:
+            client = hub.subscribe() if self.command == "GET" else None
+            if client is None and self.command == "GET":
+                self._plain(503, "too many open pages", **{"Retry-After": "10"})
+                return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
-            if self.command == "HEAD":
+            if client is None:  # HEAD
                 return
-            client = hub.subscribe()
             try:
                 self.wfile.write(b"retry: 2000\n\n")
                 while True:

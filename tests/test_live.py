@@ -52,6 +52,7 @@ def test_hub_keeps_the_last_minutes_and_drops_a_page_that_falls_behind():
     for i in range(30):
         hub.publish({"type": "activation", "t": float(i), "seq": i})
     client = hub.subscribe()
+    assert client is not None
     backlog = [json.loads(client.get_nowait() or "")["t"] for _ in range(client.qsize())]
     assert backlog == [float(t) for t in range(19, 30)]  # the last 10 s of the audio clock
     for i in range(30, 60):  # more than the page's queue holds: it is let go, not waited for
@@ -197,3 +198,17 @@ def test_listen_with_serve_keeps_the_jsonl_stream_unchanged(cli):
                 for line in stdout.splitlines()]  # fmt: skip
 
     assert shape(plain.stdout) == shape(served.stdout)
+
+
+def test_pages_beyond_the_limit_get_503_and_a_closed_page_frees_its_place():
+    sink = LiveSink(parse_serve("127.0.0.1:0"), token=None, config=LiveConfig(max_pages=2))
+    try:
+        open_pages = [request(sink.port, "/events") for _ in range(2)]
+        assert [response.status for response, _ in open_pages] == [200, 200]
+        third, conn = request(sink.port, "/events")
+        assert third.status == 503
+        conn.close()
+    finally:
+        sink.close()
+    for _, conn in open_pages:
+        conn.close()
