@@ -37,6 +37,7 @@ LABEL_COLOURS = {
     "other": "#8e6bbf",
 }
 EXTRA_COLOURS = ("#2a9d8f", "#e76f51", "#6d597a", "#b5838d")
+Points = list[tuple[float, float]]  # (audio-clock s, activation)
 TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)
 
 
@@ -139,7 +140,7 @@ def merge_spans(spans: Sequence[Span], min_gap_s: float) -> list[Span]:
     return merged
 
 
-def dominant_bands(hops: Sequence[Hop], axis: Axis, hop_s: float) -> list[Span]:
+def dominant_bands(hops: Sequence[Hop], axis: Axis) -> list[Span]:
     """Bands for a crowded row: the most frequent label per pixel column, runs merged."""
     column_s = axis.t_max / PLOT_W
     columns: dict[int, dict[str, int]] = {}
@@ -151,6 +152,29 @@ def dominant_bands(hops: Sequence[Hop], axis: Axis, hop_s: float) -> list[Span]:
         for c, v in sorted(columns.items())
     ]
     return merge_spans(spans, column_s * 0.5)
+
+
+def drawn_spans(summary: SessionSummary, axis: Axis) -> tuple[list[Span], list[Span]]:
+    """The label bands and speech segments to draw (merged per pixel when too many)."""
+    bands = summary.bands
+    if len(bands) > MAX_SPANS:
+        bands = dominant_bands(summary.hops, axis)
+    speech = summary.speech
+    if len(speech) > MAX_SPANS:
+        speech = merge_spans(speech, axis.t_max / PLOT_W)
+    return bands, speech
+
+
+def drawn_lines(summary: SessionSummary, axis: Axis) -> tuple[Points, Points, float]:
+    """Per-window and smoothed activation points to draw, and the pause that breaks a line."""
+    pause_s = 2.5 * summary.hop_s
+    raw = [(h.t, h.raw) for h in summary.hops if h.raw is not None]
+    smooth = [(h.t, h.activation) for h in summary.hops]
+    if len(smooth) > MAX_POINTS:
+        column_s = axis.t_max / (MAX_POINTS / 2)
+        raw, smooth = decimate(raw, column_s), decimate(smooth, column_s)
+        pause_s = max(pause_s, 2.5 * column_s)  # kept points of one turn sit a column apart
+    return raw, smooth, pause_s
 
 
 def _path(points: Sequence[tuple[float, float]], axis: Axis, pause_s: float) -> tuple[str, int]:
@@ -169,55 +193,14 @@ def row_svg(summary: SessionSummary, axis: Axis, index: int) -> str:
     out = [f'<svg class="timeline" id="timeline-{index}" viewBox="0 0 {width} {ROW_H}" '
            f'width="{width}" height="{ROW_H}" role="img" '
            f'aria-label="activation and emotion over time, {html.escape(summary.title)}" '
-           f'xmlns="http://www.w3.org/2000/svg">']  # fmt: skip
-    out.append(
-        f'<text x="{LEFT - 6}" y="{BAND_Y + 13}" class="lab" text-anchor="end">emotion</text>'
-    )
-    out.append(
-        f'<text x="{LEFT - 6}" y="{SPEECH_Y + 8}" class="lab" text-anchor="end">speech</text>'
-    )
-    out.append(f'<rect x="{LEFT}" y="{BAND_Y}" width="{PLOT_W}" height="{BAND_H}" class="empty"/>')
-    bands = summary.bands
-    decimated = len(bands) > MAX_SPANS
-    if decimated:
-        bands = dominant_bands(summary.hops, axis, summary.hop_s)
-    for band in bands:
-        x0, x1 = axis.x(band.t0), axis.x(band.t1)
-        out.append(f'<rect class="band" data-label="{html.escape(band.kind)}" x="{x0:.1f}" '
-                   f'y="{BAND_Y}" width="{max(x1 - x0, 0.6):.1f}" height="{BAND_H}" '
-                   f'fill="{colour(band.kind)}"><title>{html.escape(band.kind)} '
-                   f'{clock(band.t0, axis.long)}-{clock(band.t1, axis.long)}</title></rect>')  # fmt: skip
-    speech = summary.speech
-    if len(speech) > MAX_SPANS:
-        speech = merge_spans(speech, axis.t_max / PLOT_W)
-    for seg in speech:
-        x0, x1 = axis.x(seg.t0), axis.x(seg.t1)
-        out.append(f'<rect class="speech" x="{x0:.1f}" y="{SPEECH_Y}" '
-                   f'width="{max(x1 - x0, 0.6):.1f}" height="{SPEECH_H}"/>')  # fmt: skip
+           f'xmlns="http://www.w3.org/2000/svg">',
+           f'<text x="{LEFT - 6}" y="{BAND_Y + 13}" class="lab" text-anchor="end">emotion</text>',
+           f'<text x="{LEFT - 6}" y="{SPEECH_Y + 8}" class="lab" text-anchor="end">speech</text>',
+           f'<rect x="{LEFT}" y="{BAND_Y}" width="{PLOT_W}" height="{BAND_H}" class="empty"/>']  # fmt: skip
+    out += _spans_svg(summary, axis)
     out.append(_axes(axis, summary))
-    for fault in summary.faults:
-        x = axis.x(fault.t0)
-        out.append(f'<line class="fault" x1="{x:.1f}" x2="{x:.1f}" y1="{BAND_Y}" '
-                   f'y2="{PLOT_Y + PLOT_H}"><title>{html.escape(fault.kind)} at '
-                   f'{clock(fault.t0, axis.long)}</title></line>')  # fmt: skip
-    marks = [m for m in summary.marks if m.kind != "emotion" or len(summary.marks) <= MAX_MARKS]
-    for mark in marks:
-        x = axis.x(mark.t)
-        if mark.kind == "emotion":
-            out.append(f'<path class="change" d="M{x:.1f},{BAND_Y - 5} l-3,-4 h6 z" '
-                       f'fill="{colour(mark.text)}"><title>{html.escape(mark.text)} at '
-                       f'{clock(mark.t, axis.long)}</title></path>')  # fmt: skip
-        else:
-            out.append(f'<line class="{mark.kind}" x1="{x:.1f}" x2="{x:.1f}" y1="{BAND_Y}" '
-                       f'y2="{PLOT_Y + PLOT_H}"><title>{html.escape(mark.text)} at '
-                       f'{clock(mark.t, axis.long)}</title></line>')  # fmt: skip
-    pause_s = 2.5 * summary.hop_s
-    column_s = axis.t_max / (MAX_POINTS / 2)
-    raw = [(h.t, h.raw) for h in summary.hops if h.raw is not None]
-    smooth = [(h.t, h.activation) for h in summary.hops]
-    if len(smooth) > MAX_POINTS:
-        raw, smooth = decimate(raw, column_s), decimate(smooth, column_s)
-        pause_s = max(pause_s, 2.5 * column_s)  # kept points of one turn sit a column apart
+    out += _marks_svg(summary, axis)
+    raw, smooth, pause_s = drawn_lines(summary, axis)
     for cls, points in (("act-raw", raw), ("act", smooth)):
         d, count = _path(points, axis, pause_s)
         if count:
@@ -229,6 +212,43 @@ def row_svg(summary: SessionSummary, axis: Axis, index: int) -> str:
                    f'back to baseline after {back}</title></circle>')  # fmt: skip
     out.append("</svg>")
     return "".join(out)
+
+
+def _spans_svg(summary: SessionSummary, axis: Axis) -> list[str]:
+    bands, speech = drawn_spans(summary, axis)
+    out = []
+    for band in bands:
+        x0, x1 = axis.x(band.t0), axis.x(band.t1)
+        out.append(f'<rect class="band" data-label="{html.escape(band.kind)}" x="{x0:.1f}" '
+                   f'y="{BAND_Y}" width="{max(x1 - x0, 0.6):.1f}" height="{BAND_H}" '
+                   f'fill="{colour(band.kind)}"><title>{html.escape(band.kind)} '
+                   f'{clock(band.t0, axis.long)}-{clock(band.t1, axis.long)}</title></rect>')  # fmt: skip
+    for seg in speech:
+        x0, x1 = axis.x(seg.t0), axis.x(seg.t1)
+        out.append(f'<rect class="speech" x="{x0:.1f}" y="{SPEECH_Y}" '
+                   f'width="{max(x1 - x0, 0.6):.1f}" height="{SPEECH_H}"/>')  # fmt: skip
+    return out
+
+
+def _marks_svg(summary: SessionSummary, axis: Axis) -> list[str]:
+    out = []
+    for fault in summary.faults:
+        x = axis.x(fault.t0)
+        out.append(f'<line class="fault" x1="{x:.1f}" x2="{x:.1f}" y1="{BAND_Y}" '
+                   f'y2="{PLOT_Y + PLOT_H}"><title>{html.escape(fault.kind)} at '
+                   f'{clock(fault.t0, axis.long)}</title></line>')  # fmt: skip
+    crowded = len(summary.marks) > MAX_MARKS  # then emotion changes are left to the bands
+    for mark in summary.marks:
+        x, when = axis.x(mark.t), clock(mark.t, axis.long)
+        if mark.kind == "emotion" and not crowded:
+            out.append(f'<path class="change" d="M{x:.1f},{BAND_Y - 5} l-3,-4 h6 z" '
+                       f'fill="{colour(mark.text)}"><title>{html.escape(mark.text)} at '
+                       f"{when}</title></path>")  # fmt: skip
+        elif mark.kind != "emotion":
+            out.append(f'<line class="{mark.kind}" x1="{x:.1f}" x2="{x:.1f}" y1="{BAND_Y}" '
+                       f'y2="{PLOT_Y + PLOT_H}"><title>{html.escape(mark.text)} at '
+                       f"{when}</title></line>")  # fmt: skip
+    return out
 
 
 def _axes(axis: Axis, summary: SessionSummary) -> str:
@@ -411,17 +431,14 @@ def render_png(
 
 
 def _png_row(ax: Any, s: SessionSummary, axis: Axis) -> None:
-    bands = s.bands if len(s.bands) <= MAX_SPANS else dominant_bands(s.hops, axis, s.hop_s)
+    bands, speech = drawn_spans(s, axis)
     for band in bands:
         ax.axvspan(band.t0, band.t1, ymin=0.9, ymax=1.0, color=colour(band.kind), lw=0)
-    for seg in merge_spans(s.speech, axis.t_max / PLOT_W):
+    for seg in speech:
         ax.axvspan(seg.t0, seg.t1, ymin=0.86, ymax=0.88, color="#2f855a", lw=0)
-    column_s = axis.t_max / (MAX_POINTS / 2)
-    for points, style in (([(h.t, h.raw) for h in s.hops if h.raw is not None], {"color": "#8fa3b8", "lw": 0.7}),
-                          ([(h.t, h.activation) for h in s.hops], {"color": "#1d2733", "lw": 1.6})):  # fmt: skip
-        pause_s = 2.5 * s.hop_s
-        if len(points) > MAX_POINTS:
-            points, pause_s = decimate(points, column_s), max(pause_s, 2.5 * column_s)
+    raw, smooth, pause_s = drawn_lines(s, axis)
+    for points, style in ((raw, {"color": "#8fa3b8", "lw": 0.7}),
+                          (smooth, {"color": "#1d2733", "lw": 1.6})):  # fmt: skip
         for segment in line_segments(points, pause_s):
             ax.plot([p[0] for p in segment], [p[1] for p in segment], **style)
     ax.axhline(s.threshold, color="#d64545", ls="--", lw=1)
