@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox \
-	alsa-utils mosquitto postgresql openssl
+	alsa-utils mosquitto postgresql openssl chromium chromium-driver
 SAMPLE := device/data/sample.wav
 # Real corpora for `make model` (one folder per corpus: ravdess, tess, savee, urdu, emovo).
 CORPORA ?= ../shared/corpora
 
-.PHONY: setup apt run test lint format bench model fuzz soak clean help
+.PHONY: setup apt run test lint format bench model fuzz soak screenshot clean help
 
 help:
 	@echo "make run    - set up, then run the recognizer on the bundled model and sample audio"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench  - full benchmarks (features, loop, latency, invoke, memory)"
 	@echo "make model  - rebuild the bundled models from real corpora (CORPORA=DIR, default ../shared/corpora)"
 	@echo "make lint   - ruff (lint + format check) and mypy"
+	@echo "make screenshot - regenerate docs/report.png and docs/live.png from the bundled sample"
 
 setup: apt $(VENV)/.installed
 
@@ -72,6 +73,12 @@ fuzz: setup
 # One hour of audio through listen --fast: RSS, threads, fds and event counts (make test runs 10 min).
 soak: setup
 	SERDEVICE_SOAK_MINUTES=60 $(BIN)/python -m pytest tests/test_soak.py -q -s
+
+# docs/report.png (serdevice report on the sample's events) and docs/live.png (listen --serve),
+# both taken by headless Chromium; inputs and the browser profile go to out/screenshots/.
+screenshot: setup
+	rm -rf out/screenshots
+	$(BIN)/python tests/screenshots.py
 
 clean:
 	rm -rf out runs reports cache .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -115,6 +115,12 @@ COMMANDS: dict[str, CommandSpec] = {
         extra="server",
         issue="fleet recorder",
     ),
+    "report": CommandSpec(
+        target="serdevice.device.commands.report:report",
+        help="Draw JSONL event files as a session timeline (one self-contained HTML, or PNG).",
+        extra="device",
+        issue="session report",
+    ),
     "bench": CommandSpec(
         target="serdevice.device.commands.bench:bench",
         help="Measure features, loop, latency and memory on this machine.",

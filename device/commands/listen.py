@@ -78,6 +78,17 @@ def make_source(
     return FileSource(Path(source), realtime=not fast)
 
 
+def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any] | None:
+    """The ``start`` event's note of the normalization in use (None: the model's own)."""
+    if calibration is None:
+        return None
+    from ..calibration import load_calibration
+
+    calib = load_calibration(calibration, model)  # already checked by make_normalizer
+    return {"file": calibration.name, "n_windows": calib.n_windows, "weight": calib.weight,
+            "created": calib.created}  # fmt: skip
+
+
 @click.command()
 @click.option(
     "--model",
@@ -162,6 +173,19 @@ def make_source(
     help="A wearer's calibration file (serdevice calibrate).",
 )
 @click.option("--vad-aggressiveness", type=click.IntRange(0, 3), default=2, show_default=True)
+@click.option(
+    "--serve",
+    default=None,
+    metavar="[HOST:]PORT",
+    help="Also show the session live on a web page (events only, never audio); host "
+    "127.0.0.1 unless given. Any other host needs a token.",
+)
+@click.option(
+    "--serve-token",
+    default=None,
+    help="Token the live page requires (?token=...); generated and printed when --serve binds "
+    "off loopback without one.",
+)
 def listen(
     model_name: str,
     source: str,
@@ -180,6 +204,8 @@ def listen(
     every_hop: bool,
     calibration: Path | None,
     vad_aggressiveness: int,
+    serve: str | None,
+    serve_token: str | None,
 ) -> None:
     """Listen and emit emotion and activation events (JSON lines on stdout by default).
 
@@ -206,6 +232,10 @@ def listen(
 
         mqtt_sink = Mqtt(settings_from_context(mqtt))
         sinks.append(mqtt_sink)
+    if serve is not None or serve_token is not None:
+        from ..live import start_live
+
+        sinks.append(start_live(serve, serve_token))
     fanout = Fanout(sinks, lambda message: factory.make(EventType.ERROR, message=message))
     config = ListenConfig(
         decision=DecisionConfig(average_s=average_s, threshold=threshold, min_count=min_count,
@@ -221,7 +251,8 @@ def listen(
     try:
         listener.emit(EventType.START, source=audio.name, native_rate=audio.native_rate,
                       sample_rate=16000, window_s=listener.window_s, hop_s=listener.hop_s,
-                      backend=model.backend, labels=list(model.labels))  # fmt: skip
+                      backend=model.backend, labels=list(model.labels),
+                      calibration=describe_calibration(calibration, model))  # fmt: skip
         if mqtt_sink is not None:  # its connection problems become error events in the stream
             mqtt_sink.report_to(lambda message: listener.emit(
                 EventType.ERROR, message=message, fault="mqtt", recoverable=True))  # fmt: skip

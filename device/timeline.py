@@ -1,0 +1,454 @@
+"""A session's timeline from its JSONL events: read, split into sessions, measure.
+
+Pure functions over event dicts (the schema of DESIGN.md), no drawing: ``report.py`` draws what
+this module measures, and the numbers always come from every event (drawing may decimate, the
+summary never does). Tolerant readers: a torn last line (the writer was killed mid-line), lines
+of other programs, ``error`` and ``stats`` events and rotated files (``FILE.1`` is older than
+``FILE``) are all expected in a real session's log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError
+
+RETURN_GAP_HOPS = 4  # an excursion above the threshold survives speech pauses up to this many hops
+MAX_LINE_CHARS = 1_000_000  # an event is ~400 bytes; a longer "line" is not one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineConfig:
+    """What a therapist can set: the activation threshold and the baseline to return to."""
+
+    threshold: float = 3.5  # activation (1-5 scale) counted as "raised"
+    baseline: float | None = None  # None: the session's median activation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedFile:
+    """Events read from one file, and what was skipped."""
+
+    name: str
+    events: list[dict[str, Any]]
+    bad_lines: int  # lines that were not an event (torn tail not counted)
+    torn_tail: bool  # the last line was cut off
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hop:
+    """One speech hop (an ``activation`` event)."""
+
+    t: float
+    activation: float  # smoothed
+    raw: float | None  # this window alone
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
+    """An interval on the audio clock, with what it is (a label, "speech", a fault)."""
+
+    t0: float
+    t1: float
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mark:
+    """A point on the audio clock: an emotion change, a fault, missing events."""
+
+    t: float
+    kind: str  # "emotion" | "fault" | "missing"
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Peak:
+    """The highest point of one excursion above the threshold, and the way back down."""
+
+    t: float
+    activation: float
+    above_s: float  # time the excursion stayed above the threshold
+    return_s: float | None  # peak -> first hop at or below the baseline; None: not in session
+
+
+@dataclass
+class Session:
+    """Consecutive events of one ``listen`` run (one model, increasing ``seq``)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    missing_events: list[Mark] = field(default_factory=list)
+
+    @property
+    def start(self) -> dict[str, Any] | None:
+        """The ``start`` event, when the session's beginning is in the files."""
+        first = self.events[0] if self.events else None
+        return first if first is not None and first.get("type") == "start" else None
+
+    @property
+    def model(self) -> str:
+        """The model name the events carry."""
+        return str(self.events[0].get("model", "?")) if self.events else "?"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionSummary:
+    """Everything the report shows for one session (numbers from every event)."""
+
+    title: str
+    model: str
+    source: str
+    started_wall: float | None
+    calibration: str
+    hop_s: float
+    duration_s: float
+    hops: list[Hop]
+    bands: list[Span]  # runs of one smoothed label
+    speech: list[Span]
+    faults: list[Span]  # capture gaps (t0 == t1 for a point fault)
+    marks: list[Mark]
+    speech_s: float
+    above_s: float
+    threshold: float
+    baseline: float | None
+    peaks: list[Peak]
+    label_shares: dict[str, float]
+    counts: dict[str, int]  # events per type
+    notes: list[str]  # what was skipped or is missing
+
+
+# ---------------------------------------------------------------------------------- reading
+
+
+def parse_lines(name: str, text: str) -> ParsedFile:
+    """Events (JSON objects with a string ``type``) from JSONL text; count what is not one."""
+    lines = text.split("\n")
+    torn = bool(lines) and lines[-1].strip() != ""  # no newline after the last line
+    events: list[dict[str, Any]] = []
+    bad = 0
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        event = _event_or_none(line)
+        if event is not None:
+            events.append(event)
+            if number == len(lines):
+                torn = False  # a complete event that only lacks its newline
+        elif not (torn and number == len(lines)):
+            bad += 1
+    return ParsedFile(name=name, events=events, bad_lines=bad, torn_tail=torn)
+
+
+def _event_or_none(line: str) -> dict[str, Any] | None:
+    if len(line) > MAX_LINE_CHARS or not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return value
+    return None
+
+
+def read_file(path: str) -> ParsedFile:
+    """One events file, or ``-`` for stdin; an empty or event-less input is an InputError."""
+    if path == "-":
+        name, text = "stdin", sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    else:
+        file = Path(path)
+        name = path
+        if file.is_dir():
+            raise InputError(f"{path}: is a directory, not an events file")
+        try:
+            text = file.read_bytes().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    parsed = parse_lines(name, text)
+    if not text.strip():
+        raise InputError(f"{name}: empty, no events in it")
+    if not parsed.events:
+        raise InputError(
+            f"{name}: no serdevice events in it (expected JSON lines with a 'type', "
+            f"as written by serdevice listen)"
+        )
+    return parsed
+
+
+def rotation_order(paths: Sequence[str]) -> list[str]:
+    """Oldest first within each rotated family (``F.2``, ``F.1``, ``F``); families keep order.
+
+    >>> rotation_order(["ev.jsonl", "ev.jsonl.1", "x.jsonl"])
+    ['ev.jsonl.1', 'ev.jsonl', 'x.jsonl']
+    """
+    family: dict[str, int] = {}
+    keyed = []
+    for index, path in enumerate(paths):
+        match = re.fullmatch(r"(.*)\.(\d+)", path)
+        base, generation = (match.group(1), int(match.group(2))) if match else (path, 0)
+        family.setdefault(base, index)
+        keyed.append((family[base], -generation, index, path))
+    return [path for *_, path in sorted(keyed)]
+
+
+def split_sessions(files: Iterable[ParsedFile]) -> list[Session]:
+    """Cut the concatenated events into sessions: at each ``start``, a model change, or a
+    ``seq`` that goes back; a forward jump in ``seq`` is recorded as missing events."""
+    sessions: list[Session] = []
+    current: Session | None = None
+    last_seq: int | None = None
+    last_t = 0.0
+    for parsed in files:
+        for event in parsed.events:
+            seq = event.get("seq") if isinstance(event.get("seq"), int) else None
+            new = (
+                current is None
+                or event["type"] == "start"
+                or event.get("model") != current.model
+                or (seq is not None and last_seq is not None and seq <= last_seq)
+            )
+            if new:
+                current = Session()
+                sessions.append(current)
+                last_seq, last_t = None, 0.0
+            assert current is not None
+            if parsed.name not in current.files:
+                current.files.append(parsed.name)
+            t = _number(event.get("t"))
+            if seq is not None and last_seq is not None and seq > last_seq + 1:
+                missing = seq - last_seq - 1
+                current.missing_events.append(
+                    Mark(t=last_t, kind="missing", text=f"{missing} events missing")
+                )
+            current.events.append(event)
+            last_seq = seq if seq is not None else last_seq
+            last_t = t if t is not None else last_t
+    return sessions
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None  # NaN, inf (json.loads reads them)
+
+
+# -------------------------------------------------------------------------------- measuring
+
+
+def hops_of(events: Iterable[dict[str, Any]]) -> list[Hop]:
+    """The speech hops (``activation`` events with a time and an activation), in time order."""
+    hops = []
+    for event in events:
+        if event.get("type") != "activation":
+            continue
+        t, activation = _number(event.get("t")), _number(event.get("activation"))
+        if t is None or activation is None:
+            continue
+        hops.append(Hop(t=t, activation=activation, raw=_number(event.get("activation_raw")),
+                        label=str(event.get("label", "?"))))  # fmt: skip
+    hops.sort(key=lambda hop: hop.t)
+    return hops
+
+
+def label_bands(hops: Sequence[Hop], hop_s: float) -> list[Span]:
+    """Runs of one label: each hop covers ``[t, t + hop_s)``; a pause longer than a hop ends a run.
+
+    >>> hops = [Hop(t=t, activation=2.0, raw=None, label=lab) for t, lab in
+    ...         [(1.0, "sad"), (1.5, "sad"), (2.0, "angry"), (5.0, "angry")]]
+    >>> [(b.t0, b.t1, b.kind) for b in label_bands(hops, 0.5)]
+    [(1.0, 2.0, 'sad'), (2.0, 2.5, 'angry'), (5.0, 5.5, 'angry')]
+    """
+    bands: list[Span] = []
+    for hop in hops:
+        last = bands[-1] if bands else None
+        if last is not None and last.kind == hop.label and hop.t - last.t1 <= hop_s * 0.51:
+            bands[-1] = Span(t0=last.t0, t1=hop.t + hop_s, kind=hop.label)
+        else:
+            bands.append(Span(t0=hop.t, t1=hop.t + hop_s, kind=hop.label))
+    return bands
+
+
+def speech_segments(events: Iterable[dict[str, Any]], end_s: float) -> list[Span]:
+    """``speech_start`` .. ``speech_end`` intervals; one still open ends at ``end_s``."""
+    segments: list[Span] = []
+    opened: float | None = None
+    for event in events:
+        t = _number(event.get("t"))
+        if t is None:
+            continue
+        if event.get("type") == "speech_start" and opened is None:
+            opened = t
+        elif event.get("type") == "speech_end" and opened is not None:
+            segments.append(Span(t0=opened, t1=max(t, opened), kind="speech"))
+            opened = None
+    if opened is not None:
+        segments.append(Span(t0=opened, t1=max(end_s, opened), kind="speech"))
+    return segments
+
+
+def find_peaks(hops: Sequence[Hop], threshold: float, baseline: float, hop_s: float) -> list[Peak]:
+    """One peak per excursion at or above ``threshold`` (pauses up to a few hops do not end it),
+    with the time from the peak to the first later hop at or below ``baseline``.
+
+    >>> hops = [Hop(t=i * 0.5, activation=a, raw=None, label="x")
+    ...         for i, a in enumerate([2.0, 2.0, 4.0, 4.5, 3.0, 2.4, 2.0, 4.0, 3.0])]
+    >>> [(p.t, p.activation, p.above_s, p.return_s) for p in find_peaks(hops, 3.5, 2.0, 0.5)]
+    [(1.5, 4.5, 1.0, 1.5), (3.5, 4.0, 0.5, None)]
+    """
+    runs: list[list[int]] = []
+    for index, hop in enumerate(hops):
+        if hop.activation < threshold:
+            continue
+        previous = runs[-1][-1] if runs else -2
+        if previous == index - 1 and hop.t - hops[previous].t <= RETURN_GAP_HOPS * hop_s + 1e-9:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    peaks = []
+    for run in runs:
+        top = max(run, key=lambda i: hops[i].activation)
+        back = next((h.t for h in hops[top + 1 :] if h.activation <= baseline), None)
+        peaks.append(Peak(t=hops[top].t, activation=hops[top].activation,
+                          above_s=len(run) * hop_s,
+                          return_s=None if back is None else back - hops[top].t))  # fmt: skip
+    return peaks
+
+
+def faults_of(events: Sequence[dict[str, Any]]) -> tuple[list[Span], list[Mark]]:
+    """Capture gaps (lost -> resumed, width ``gap_s``) and error events as marks."""
+    spans: list[Span] = []
+    marks: list[Mark] = []
+    last_t = 0.0
+    for event in events:
+        t = _number(event.get("t"))
+        last_t = t if t is not None else last_t
+        kind = event.get("type")
+        if kind == "error":
+            text = str(event.get("message", "error"))[:200]
+            marks.append(Mark(t=last_t, kind="fault", text=text))
+        elif kind == "stats" and event.get("capture") == "resumed":
+            gap = _number(event.get("gap_s")) or 0.0
+            spans.append(Span(t0=last_t, t1=last_t, kind=f"capture gap {gap:.1f} s"))
+    return spans, marks
+
+
+def describe_calibration(start: dict[str, Any] | None) -> str:
+    """What normalization the session ran with, as the ``start`` event says."""
+    if start is None:
+        return "unknown (the session's start is not in these files)"
+    if "calibration" not in start:
+        return "not recorded in the events"
+    value = start["calibration"]
+    if not value:
+        return "none: the model's own statistics"
+    if isinstance(value, dict):
+        parts = [str(value.get("file", "calibration file"))]
+        if "n_windows" in value:
+            parts.append(f"{value['n_windows']} speech windows")
+        if isinstance(value.get("weight"), (int, float)):
+            parts.append(f"wearer weight {value['weight']:.2f}")
+        if value.get("created"):
+            parts.append(f"made {value['created']}")
+        return ", ".join(parts)
+    return str(value)
+
+
+def summarize(session: Session, config: TimelineConfig, *, title: str) -> SessionSummary:
+    """Measure one session: speech time, time above the threshold, peaks, label shares."""
+    events = session.events
+    start = session.start
+    hop_s = _number(start.get("hop_s")) if start else None
+    hop_s = hop_s if hop_s and hop_s > 0 else DEFAULT_HOP_S
+    hops = hops_of(events)
+    times = [t for e in events if (t := _number(e.get("t"))) is not None]
+    stop = next((e for e in reversed(events) if e.get("type") == "stop"), None)
+    audio_s = _number(stop.get("audio_s")) if stop else None
+    duration = max([*times, audio_s or 0.0, DEFAULT_WINDOW_S])
+    baseline = config.baseline
+    if baseline is None and hops:
+        baseline = statistics.median(h.activation for h in hops)
+    labels = Counter(h.label for h in hops)
+    faults, fault_marks = faults_of(events)
+    emotion_marks = [
+        Mark(t=t, kind="emotion", text=str(e.get("label", "?")))
+        for e in events
+        if e.get("type") == "emotion" and (t := _number(e.get("t"))) is not None
+    ]
+    counts = dict(Counter(str(e.get("type")) for e in events))
+    notes = []
+    if start is None:
+        notes.append("the session's start event is not in these files (rotated away?)")
+    if stop is None:
+        notes.append("no stop event: the session was cut off or is still running")
+    elif stop.get("reason") not in (None, "end of input", "duration reached", "interrupted",
+                                    "terminated"):  # fmt: skip
+        notes.append(f"stopped: {stop.get('reason')}")
+    missing = sum(int(m.text.split()[0]) for m in session.missing_events)
+    if missing:
+        notes.append(f"{missing} events missing (gaps in seq)")
+    return SessionSummary(
+        title=title,
+        model=session.model,
+        source=str(start.get("source", "?")) if start else "?",
+        started_wall=_number(start.get("wall")) if start else _number(events[0].get("wall")),
+        calibration=describe_calibration(start),
+        hop_s=hop_s,
+        duration_s=duration,
+        hops=hops,
+        bands=label_bands(hops, hop_s),
+        speech=speech_segments(events, duration),
+        faults=faults,
+        marks=sorted([*emotion_marks, *fault_marks, *session.missing_events], key=lambda m: m.t),
+        speech_s=len(hops) * hop_s,
+        above_s=sum(hop_s for h in hops if h.activation >= config.threshold),
+        threshold=config.threshold,
+        baseline=baseline,
+        peaks=find_peaks(hops, config.threshold, baseline, hop_s) if baseline is not None else [],
+        label_shares={label: n / len(hops) for label, n in labels.most_common()},
+        counts=counts,
+        notes=notes,
+    )
+
+
+def load_sessions(
+    paths: Sequence[str], config: TimelineConfig
+) -> tuple[list[SessionSummary], list[str]]:
+    """Read every file (rotated families oldest first), split and measure the sessions.
+
+    Returns the summaries and the report-wide notes (skipped lines, torn tails, mixed models).
+    """
+    if list(paths).count("-") > 1:
+        raise InputError("stdin (-) can be read only once")
+    parsed = [read_file(path) for path in rotation_order(paths)]
+    notes = []
+    for p in parsed:
+        if p.bad_lines:
+            notes.append(f"{p.name}: {p.bad_lines} lines that are not events were skipped")
+        if p.torn_tail:
+            notes.append(f"{p.name}: the last line was cut off (torn write) and was skipped")
+    sessions = [s for s in split_sessions(parsed) if s.events]
+    models = sorted({s.model for s in sessions})
+    if len(models) > 1:
+        notes.append(
+            f"sessions from {len(models)} different models ({', '.join(models)}): labels and "
+            "activation from different models are not directly comparable"
+        )
+    summaries = [
+        summarize(s, config, title=f"Session {i} of {len(sessions)}")
+        for i, s in enumerate(sessions, start=1)
+    ]
+    return summaries, notes
