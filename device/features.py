@@ -10,11 +10,12 @@ through the external sink's callback, on that thread.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,6 +37,16 @@ _SOURCE = "extsource"
 _SINK = "extsink"
 # Samples per write: small enough to fit the 64000-sample ring many times over.
 _WRITE_SAMPLES = 8000
+# openSMILE closes the window ending at t only once audio up to t + 70 ms is in (its last 60 ms
+# pitch frame starts 10 ms before t, the 3-frame smoothing needs one frame more), and for about
+# a third of the windows (frame positions rounded in floating point) at t + 80 ms: measured on
+# every window of the bundled sample at 10 ms steps (``benchmark.lookahead_ms`` re-measures).
+# This is the floor of "window end -> event"; audio is written at both points.
+LOOKAHEAD_S = (0.07, 0.08)
+# Each write costs openSMILE a pass over its ~60 components (~0.4 ms CPU here), so audio is
+# handed over in pieces of up to FLUSH_S, plus one piece that ends exactly at each window's
+# closing point, so that no window waits for the next piece.
+FLUSH_S = 0.1
 # Back-off when the ring is full (only in faster-than-real-time use): openSMILE drains it in µs-ms.
 _FULL_RING_WAIT_S = 0.001
 
@@ -100,12 +111,22 @@ def to_pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(clean, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
+def _closing_points(window_s: float, hop_s: float) -> Iterator[int]:
+    """Sample counts, ascending, at which openSMILE may close a window (see LOOKAHEAD_S)."""
+    for k in itertools.count():
+        end = window_s + k * hop_s
+        for lookahead in LOOKAHEAD_S:
+            yield round((end + lookahead) * SAMPLE_RATE)
+
+
 class StreamingEgemaps:
     """eGeMAPSv02 functionals over sliding windows of a 16 kHz mono stream.
 
     ``push`` chunks of any size; each finished window is handed to ``on_row`` (called on the
-    openSMILE thread) or kept for ``drain``. ``close`` ends the input, flushes the last rows and
-    joins the thread; it is idempotent, and the object is a context manager.
+    openSMILE thread) or kept for ``drain``. Audio is written to openSMILE in pieces of up to
+    ``FLUSH_S``, cut so that the audio closing a window (``LOOKAHEAD_S`` past its end) is written
+    as soon as it is pushed. ``close`` ends the input, flushes the last rows and joins the
+    thread; it is idempotent, and the object is a context manager.
     """
 
     def __init__(
@@ -120,7 +141,13 @@ class StreamingEgemaps:
         self.window_s = window_s
         self.hop_s = hop_s
         self.rows_emitted = 0
-        self.samples_pushed = 0
+        self.samples_pushed = 0  # received by push
+        self._written = 0  # handed to openSMILE
+        self._pending: list[np.ndarray] = []
+        self._flush_samples = round(FLUSH_S * SAMPLE_RATE)
+        # Sample counts at which openSMILE can close the next window (none in whole-input mode).
+        self._closes = _closing_points(window_s, hop_s) if window_s else None
+        self._next_close = next(self._closes) if self._closes is not None else None
         self._on_row = on_row
         self._kept: list[FeatureRow] = []
         self._lock = threading.Lock()
@@ -179,8 +206,36 @@ class StreamingEgemaps:
         if self._closed:
             raise RuntimeFailure("push() after close()")
         self._raise_pending()
-        pcm = to_pcm16(chunk)
-        self.samples_pushed += len(pcm) // 2
+        samples = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        if not len(samples):
+            return
+        self._pending.append(samples)
+        self.samples_pushed += len(samples)
+        while self._next_close is not None and self.samples_pushed >= self._next_close:
+            self._write_until(self._next_close)  # this window can close: hand it over now
+            self._next_close = next(self._closes)  # type: ignore[arg-type]
+        if self.samples_pushed - self._written >= self._flush_samples:
+            self._write_until(self.samples_pushed)
+
+    def flush(self) -> None:
+        """Write every pushed sample to openSMILE now."""
+        self._write_until(self.samples_pushed)
+
+    def next_cut(self, pushed: int) -> int:
+        """Where the next chunk should end (a ``sources.Schedule``): the next window's closing
+        point, or one write's worth of audio on, whichever comes first."""
+        piece = pushed + self._flush_samples
+        return piece if self._next_close is None else min(piece, self._next_close)
+
+    def _write_until(self, end: int) -> None:
+        """Write the pending audio up to sample ``end`` (total count) to openSMILE."""
+        if end <= self._written:
+            return
+        pending = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        cut = end - self._written
+        self._pending = [pending[cut:]] if cut < len(pending) else []
+        self._written = end
+        pcm = to_pcm16(pending[:cut])
         step = _WRITE_SAMPLES * 2
         for start in range(0, len(pcm), step):
             piece = pcm[start : start + step]
@@ -202,6 +257,7 @@ class StreamingEgemaps:
             return
         self._closed = True
         try:
+            self._write_until(self.samples_pushed)
             self._smile.external_audio_source_set_eoi(_SOURCE)
         finally:
             self._thread.join()
