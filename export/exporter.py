@@ -19,6 +19,7 @@ from serdevice.device.contracts import (
     InputError,
 )
 from serdevice.device.model import sha256_of
+from serdevice.device.normalize import Normalizer
 from serdevice.device.sidecar import validate
 from serdevice.train.run import TrainedRun, load_run
 
@@ -43,9 +44,7 @@ def representative_rows(run: TrainedRun, calibration_spec: str | None) -> np.nda
     from serdevice.train.dataset import load_features
 
     data = load_features([calibration_spec], level=run.config.get("level", "clip"))
-    z = (data.x - run.norm_mean) / run.norm_std
-    clip = run.config.get("input_clip")
-    return (z if clip is None else np.clip(z, -clip, clip)).astype(np.float32)
+    return Normalizer(run.norm_mean, run.norm_std, run.config.get("input_clip"))(data.x)
 
 
 def build_sidecar(

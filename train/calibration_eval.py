@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 
 from serdevice.device.calibration import DEFAULT_PRIOR_WINDOWS, compute_calibration
+from serdevice.device.normalize import INPUT_CLIP, Normalizer
 
 from .dataset import FOUR_CLASSES, FeatureSet, load_features
 from .metrics import balanced_accuracy, spearman
-from .preprocess import INPUT_CLIP
 from .run import TrainedRun, load_run
 
 TARGETS = ("de", "fr", "da", "ur", "el")
@@ -52,7 +52,7 @@ def latent(run: TrainedRun, x: np.ndarray, mean: np.ndarray, std: np.ndarray) ->
     """The fixed encoder's latent for raw rows normalized with (mean, std), clipped as on device."""
     import torch
 
-    z = np.clip((x - mean) / std, -INPUT_CLIP, INPUT_CLIP).astype(np.float32)
+    z = Normalizer(mean, std, INPUT_CLIP)(x)
     with torch.no_grad():
         return run.encoder(torch.as_tensor(z)).numpy().astype(np.float64)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from serdevice.device.normalize import INPUT_CLIP
+
 OUTLIER_Z = 10.0
-# Deployable models clip z-scores to this range before the int8 graph (see train/trainer.py).
-INPUT_CLIP = 4.0
+__all__ = ["INPUT_CLIP", "OUTLIER_Z", "Standardizer", "outlier_mask", "standardize_and_drop"]
 
 
 class Standardizer:

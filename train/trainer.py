@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from serdevice.device import __version__
 from serdevice.device.contracts import FEATURE_SET, InputError
+from serdevice.device.normalize import INPUT_CLIP, clip_z
 
 from .dataset import FOUR_CLASSES, load_features
 from .heads import fit_heads
 from .models import head_params, inference_params
-from .preprocess import INPUT_CLIP, standardize_and_drop
+from .preprocess import standardize_and_drop
 from .run import write_run
 from .training import TrainConfig, encode, fit
 
@@ -54,9 +53,8 @@ def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]
                          hop_s=request.hop_s, jobs=request.jobs, cache_dir=request.cache_dir,
                          progress=progress)  # fmt: skip
     scaler, z_rows, keep = standardize_and_drop(data.x)
-    # The deployable model sees z-scores clipped to +-INPUT_CLIP (the device clips the same way):
-    # it keeps the int8 input step at 2*4/255 instead of ~0.08 for the |z| <= 10 the seed allows.
-    z_rows = np.clip(z_rows, -INPUT_CLIP, INPUT_CLIP)
+    # The deployable model sees z-scores clipped as the device's Normalizer clips them.
+    z_rows = clip_z(z_rows, INPUT_CLIP)
     data = data.subset(keep)
     classes = data.class_index
     if len(set(classes[classes >= 0].tolist())) < 2:
