@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from serdevice.train.defaults import DEFAULT_EPOCHS
+
 BUNDLED = (("dae_metric_act", "dae-metric-act"), ("dae_metric_val", "dae-metric-val"),
            ("vae_cluster", "vae-cluster"))  # fmt: skip
 DEFAULT_EPOCH = 1_764_000_000  # 2025-11-24, a fixed stamp for reproducible files
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=Path("runs/bundled"))
     parser.add_argument("--out", type=Path, default=Path("device/models"))
     parser.add_argument("--level", choices=("clip", "window"), default="window")
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.time()

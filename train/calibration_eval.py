@@ -32,6 +32,7 @@ from serdevice.device.calibration import DEFAULT_PRIOR_WINDOWS, compute_calibrat
 from serdevice.device.normalize import INPUT_CLIP, Normalizer
 
 from .dataset import FOUR_CLASSES, FeatureSet, load_features
+from .defaults import DEFAULT_EPOCHS
 from .metrics import balanced_accuracy, spearman
 from .run import TrainedRun, load_run
 
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=Path("cache/synth-default"))
     parser.add_argument("--out", type=Path, default=Path("reports/calibration"))
     parser.add_argument("--method", default="dae-metric-act")
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=0.2)
     parser.add_argument("--prior-windows", type=float, default=DEFAULT_PRIOR_WINDOWS)

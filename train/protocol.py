@@ -27,6 +27,7 @@ import numpy as np
 from serdevice.device.contracts import Task
 
 from .dataset import FOUR_CLASSES, FeatureSet, concat
+from .defaults import DEFAULT_EPOCHS
 from .heads import fit_activation, fit_svc
 from .metrics import adjusted_r2, balanced_accuracy, spearman
 from .models import ENCODER_METHODS, REFERENCE_METHOD
@@ -116,7 +117,7 @@ class Protocol:
     methods: tuple[str, ...]
     folds: int = 5
     unlabeled_fraction: float = 0.2
-    epochs: int = 50
+    epochs: int = DEFAULT_EPOCHS
     batch: int = 64
     lr: float = 1e-3
     seed: int = 0

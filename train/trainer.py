@@ -11,6 +11,7 @@ from serdevice.device.contracts import FEATURE_SET, InputError
 from serdevice.device.normalize import INPUT_CLIP, clip_z
 
 from .dataset import FOUR_CLASSES, load_features
+from .defaults import DEFAULT_EPOCHS
 from .heads import fit_heads
 from .models import head_params, inference_params
 from .preprocess import standardize_and_drop
@@ -25,7 +26,7 @@ class TrainRequest:
     method: str
     specs: tuple[str, ...]
     out: Path
-    epochs: int = 50
+    epochs: int = DEFAULT_EPOCHS
     batch: int = 64
     lr: float = 1e-3
     seed: int = 0

@@ -13,6 +13,8 @@ import click
 
 from serdevice.device.contracts import InputError
 
+from ..defaults import DEFAULT_EPOCHS
+
 DEFAULT_TARGETS = ("de", "fr", "da", "ur", "el")
 
 
@@ -63,7 +65,7 @@ def display_name(spec: str) -> str:
     "--epochs",
     type=click.IntRange(1, 10000),
     default=None,
-    help="Training epochs [default: 50, or 5 with --quick].",
+    help=f"Training epochs [default: {DEFAULT_EPOCHS}, or 5 with --quick].",
 )
 @click.option("--batch", type=click.IntRange(1, 100000), default=64, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
@@ -124,7 +126,7 @@ def evaluate(
     levels = ("clip", "window") if level == "both" else (level,)
     protocol = Protocol(
         methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,
-        epochs=epochs or (5 if quick else 50), batch=batch, lr=lr, seed=seed,
+        epochs=epochs or (5 if quick else DEFAULT_EPOCHS), batch=batch, lr=lr, seed=seed,
         on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),
     )  # fmt: skip
     results = Results()
