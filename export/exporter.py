@@ -43,8 +43,8 @@ def representative_rows(run: TrainedRun, calibration_spec: str | None) -> np.nda
         return run.train_features
     from serdevice.train.dataset import load_features
 
-    data = load_features([calibration_spec], level=run.config.get("level", "clip"))
-    return Normalizer(run.norm_mean, run.norm_std, run.config.get("input_clip"))(data.x)
+    data = load_features([calibration_spec], level=run.config.level)
+    return Normalizer(run.norm_mean, run.norm_std, run.config.input_clip)(data.x)
 
 
 def build_sidecar(
@@ -58,24 +58,24 @@ def build_sidecar(
 ) -> dict[str, Any]:
     """Every sidecar key DESIGN.md lists."""
     config = run.config
-    params = dict(config["params"])
+    params = dict(config.params)
     return {
         "schema": SIDECAR_SCHEMA, "name": name, "created": created,
-        "serdevice_version": __version__, "opensmile_version": config["opensmile_version"],
+        "serdevice_version": __version__, "opensmile_version": config.opensmile_version,
         "feature_set": FEATURE_SET, "feature_names": list(FEATURE_NAMES),
-        "window_s": float(config["window_s"]), "hop_s": float(config["hop_s"]),
+        "window_s": float(config.window_s), "hop_s": float(config.hop_s),
         "sample_rate": SAMPLE_RATE, "norm_mean": [float(v) for v in run.norm_mean],
         "norm_std": [float(v) for v in run.norm_std], "labels": list(run.heads.labels),
         "activation_scale": list(ACTIVATION_SCALE), "outputs": outputs,
         "quantization": quantization, "tflite_sha256": sha256_of(model_bytes), "params": params,
         "training": {
-            "method": config["method"], "corpora": config["corpora"], "data": config["data"],
-            "seed": config["seed"], "folds": None, "level": config["level"],
-            "epochs": config["epochs"], "n_train": config["n_train"],
+            "method": config.method, "corpora": list(config.corpora), "data": list(config.data),
+            "seed": config.seed, "folds": None, "level": config.level,
+            "epochs": config.epochs, "n_train": config.n_train,
             "train_metrics": run.metrics,
         },
         "metrics": metrics,
-        "input_clip": config.get("input_clip"),
+        "input_clip": config.input_clip,
     }  # fmt: skip
 
 

@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[target] = {per: evaluate_target(run, data, per=per, fraction=args.fraction,
                                                 prior=args.prior_windows, seed=args.seed)
                            for per in ("corpus", "speaker")}  # fmt: skip
-    meta = {"method": run.config["method"], "epochs": run.config["epochs"], "seed": args.seed,
+    meta = {"method": run.config.method, "epochs": run.config.epochs, "seed": args.seed,
             "fraction": args.fraction, "prior": args.prior_windows, "run": str(run.path),
             "seconds": round(time.time() - started, 1)}  # fmt: skip
     (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))

@@ -15,7 +15,7 @@ from .defaults import DEFAULT_EPOCHS
 from .heads import fit_heads
 from .models import head_params, inference_params
 from .preprocess import standardize_and_drop
-from .run import write_run
+from .run import RunConfig, write_run
 from .training import TrainConfig, encode, fit
 
 
@@ -87,17 +87,16 @@ def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]
     corpora = sorted({str(c) for c in data.corpus})
     write_run(
         request.out,
-        config={
-            "method": request.method, "hidden": request.hidden, "latent_dim": 2,
-            "epochs": request.epochs, "batch": request.batch, "lr": request.lr,
-            "seed": request.seed, "level": request.level, "window_s": request.window_s,
-            "hop_s": request.hop_s, "noise": request.noise, "device": request.device,
-            "data": list(request.specs), "corpora": corpora, "labels": list(FOUR_CLASSES),
-            "feature_set": FEATURE_SET, "opensmile_version": opensmile_version(),
-            "serdevice_version": __version__, "created": request.created, "params": params,
-            "n_train": int(len(data)), "n_outliers_dropped": int((~keep).sum()),
-            "input_clip": INPUT_CLIP,
-        },  # fmt: skip
+        config=RunConfig(
+            method=request.method, hidden=request.hidden, latent_dim=2, epochs=request.epochs,
+            batch=request.batch, lr=request.lr, seed=request.seed, level=request.level,
+            window_s=request.window_s, hop_s=request.hop_s, noise=request.noise,
+            device=request.device, data=tuple(request.specs), corpora=tuple(corpora),
+            labels=tuple(FOUR_CLASSES), feature_set=FEATURE_SET,
+            opensmile_version=opensmile_version(), serdevice_version=__version__,
+            created=request.created, params=params, n_train=int(len(data)),
+            n_outliers_dropped=int((~keep).sum()), input_clip=INPUT_CLIP,
+        ),  # fmt: skip
         metrics=metrics,
         encoder_state=model.encoder.state_dict(),
         norm_mean=scaler.mean_, norm_std=scaler.std_, heads=heads,
