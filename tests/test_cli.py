@@ -54,9 +54,7 @@ def test_missing_extra_names_the_pip_install(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(
         cli_module.COMMANDS,
         "needs-extra",
-        cli_module.CommandSpec(
-            target="needs_missing_extra:cmd", help="x", extra="export"
-        ),
+        cli_module.CommandSpec(target="needs_missing_extra:cmd", help="x", extra="export"),
     )
     with pytest.raises(SystemExit) as exc:
         cli_module.main(["needs-extra"])
