@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from serdevice.device.benchmark import bench_signal, import_ms, invoke_us, loop, naive_ms
+from serdevice.device.benchmark import (
+    bench_signal,
+    import_ms,
+    invoke_us,
+    lookahead_ms,
+    loop,
+    naive_ms,
+    realtime,
+)
 from serdevice.device.commands.bench import BUDGETS
 
 
@@ -15,10 +23,23 @@ def test_device_loop_figures(benchmark, figures, quick):
                     import_ms=import_ms())  # fmt: skip
     measured["loop_over_naive"] = measured["loop_ms_per_audio_s"] / naive
     for key in ("loop_ms_per_audio_s", "naive_features_ms_per_audio_s", "loop_over_naive", "rtf",
-                "latency_ms_p50", "latency_ms_p99", "invoke_us_p50", "import_ms"):  # fmt: skip
+                "row_to_event_ms_p50", "row_to_event_ms_p99", "invoke_us_p50", "import_ms"):  # fmt: skip
         unit, budget = BUDGETS[key]
         figures.add(f"loop: {key}", measured[key], unit, budget=budget)
     assert measured["speech_windows"] > 0  # the loop really ran the model
+
+
+def test_window_end_to_event_in_real_time(figures, quick):
+    """listen on a file played in real time: the events' own latency_ms (window end -> written),
+    CPU per audio-second, and openSMILE's look-ahead, the floor under that latency."""
+    signal = bench_signal(10.0 if quick else 30.0)
+    measured = {**realtime(signal, "dae_metric_act"),
+                **lookahead_ms(signal, windows=3 if quick else 8)}  # fmt: skip
+    for key in ("latency_ms_p50", "latency_ms_p99", "realtime_cpu_ms_per_audio_s",
+                "lookahead_ms_min", "lookahead_ms_max"):  # fmt: skip
+        unit, budget = BUDGETS[key]
+        figures.add(f"real time: {key}", measured[key], unit, budget=budget)
+    assert measured["lookahead_ms_min"] >= 50  # openSMILE cannot close a window before its frames
 
 
 def test_listen_peak_rss_in_a_fresh_process(figures):

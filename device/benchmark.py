@@ -11,14 +11,16 @@ from __future__ import annotations
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .contracts import SAMPLE_RATE, EventType
+from .contracts import SAMPLE_RATE
 from .features import StreamingEgemaps, extract_whole
+from .model import DEFAULT_MODEL
 
 SAMPLE = Path(__file__).with_name("data") / "sample.wav"
 
@@ -40,6 +42,7 @@ class _ArraySource:
         from .sources import SourceStats
 
         self.name, self.native_rate, self.stats = "bench", SAMPLE_RATE, SourceStats()
+        self.on_fault = self.on_waiting = self.schedule = None
         self._signal = signal
 
     def chunks(self) -> Any:
@@ -80,33 +83,95 @@ def naive_ms(signal: np.ndarray, *, window_s: float = 2.0, hop_s: float = 0.5) -
     return (time.process_time() - start) * 1000 / (len(signal) / SAMPLE_RATE)
 
 
-def loop(signal: np.ndarray, model_name: str) -> dict[str, float]:
-    """The whole listen loop on ``signal``: CPU, wall, latency percentiles."""
+def _listener(model_name: str) -> Any:
     from .events import EventFactory
     from .model import Model
     from .normalize import Normalizer
-    from .runtime import ListenConfig, Listener
+    from .pipeline import Pipeline
+    from .runtime import Listener
     from .sinks import Fanout
 
     model = Model.load(model_name)
-    factory = EventFactory(model.name)
-    listener = Listener(
-        model=model, factory=factory, config=ListenConfig(),
-        normalizer=Normalizer(model.sidecar.norm_mean, model.sidecar.norm_std, model.sidecar.input_clip),
-        fanout=Fanout([_NullSink()], lambda m: factory.make(EventType.ERROR, message=m)),
-    )  # fmt: skip
+    pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
+    return Listener(pipeline=pipeline, fanout=Fanout([_NullSink()], EventFactory(model.name)))
+
+
+def _percentiles(values: list[float], name: str) -> dict[str, float]:
+    data = np.array(values or [float("nan")])
+    return {f"{name}_p50": float(np.percentile(data, 50)),
+            f"{name}_p99": float(np.percentile(data, 99))}  # fmt: skip
+
+
+def loop(signal: np.ndarray, model_name: str) -> dict[str, float]:
+    """The whole listen loop on ``signal`` as fast as possible: CPU, wall, row -> event time."""
+    listener = _listener(model_name)
     cpu, wall = time.process_time(), time.perf_counter()
     summary = listener.run(_ArraySource(signal))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     audio_s = len(signal) / SAMPLE_RATE
-    # Budget latency is hop -> event "excluding the audio buffer": from openSMILE handing over
-    # the window's row to the event being written. (The events' own latency_ms counts from the
-    # window's last sample, so it also holds openSMILE's look-ahead and, with --fast, its backlog.)
-    processing = np.array(summary.processing_ms or [float("nan")])
     return {"loop_ms_per_audio_s": cpu * 1000 / audio_s, "rtf": wall / audio_s,
-            "latency_ms_p50": float(np.percentile(processing, 50)),
-            "latency_ms_p99": float(np.percentile(processing, 99)),
-            "speech_windows": float(summary.speech_windows)}  # fmt: skip
+            **_percentiles(summary.processing_ms, "row_to_event_ms"),
+            "speech_windows": float(listener.pipeline.counts.speech_windows)}  # fmt: skip
+
+
+def realtime(signal: np.ndarray, model_name: str) -> dict[str, float]:
+    """``listen`` on ``signal`` as a WAV file played in real time (no --fast): window end ->
+    event latency (the events' own ``latency_ms``) and CPU per audio-second."""
+    import tempfile
+
+    import soundfile
+
+    from .sources import FileSource
+
+    listener = _listener(model_name)
+    with tempfile.TemporaryDirectory(prefix="serdevice-bench-") as folder:
+        path = Path(folder) / "signal.wav"
+        soundfile.write(str(path), signal, SAMPLE_RATE, subtype="PCM_16")
+        cpu = time.process_time()
+        listener.run(FileSource(path, realtime=True))
+        cpu = time.process_time() - cpu
+    return {"realtime_cpu_ms_per_audio_s": cpu * 1000 / (len(signal) / SAMPLE_RATE),
+            **_percentiles(listener.pipeline.counts.latencies_ms, "latency_ms")}  # fmt: skip
+
+
+class _RowCounter:
+    """An ``on_row`` that counts rows and lets the caller wait for the n-th."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._changed = threading.Condition()
+
+    def __call__(self, row: object) -> None:
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wait_for(self, n: int, timeout_s: float) -> bool:
+        """True once ``n`` rows have come; False if they did not within ``timeout_s``."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.count >= n, timeout=timeout_s)
+
+
+def lookahead_ms(signal: np.ndarray, *, windows: int = 6, wait_s: float = 0.5) -> dict[str, float]:
+    """openSMILE's look-ahead (the floor of window end -> event): for each of the first
+    ``windows`` windows, the least audio past its end, in 10 ms steps, that makes its row come
+    (a row that takes longer than ``wait_s`` to come counts as not ready: an upper bound)."""
+    rows = _RowCounter()
+    found = []
+    pushed = 0
+    with StreamingEgemaps(on_row=rows) as stream:
+        for k in range(windows):
+            end = stream.window_s + k * stream.hop_s
+            for ms in range(50, 200, 10):
+                target = round((end + ms / 1000) * SAMPLE_RATE)
+                stream.push(signal[pushed:target])
+                stream.flush()
+                pushed = target
+                if rows.wait_for(k + 1, wait_s):
+                    found.append(ms)
+                    break
+    return {"lookahead_ms_min": float(min(found, default=np.nan)),
+            "lookahead_ms_max": float(max(found, default=np.nan))}  # fmt: skip
 
 
 def invoke_us(model_name: str, n: int = 2000) -> float:
@@ -130,13 +195,51 @@ def import_ms() -> float:
     return float(out.stdout.strip())
 
 
-def run_all(*, seconds: float = 60.0, model_name: str = "dae_metric_act") -> dict[str, float]:
+def short_clips(folder: Path, n: int, *, seed: int = 0) -> list[Path]:
+    """``n`` WAV clips of 0.4-2 s cut from the bundled sample (single words to short phrases)."""
+    import soundfile
+
+    from .audio import read_audio
+
+    one = read_audio(SAMPLE).samples
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(n):
+        length = int(rng.uniform(0.4, 2.0) * SAMPLE_RATE)
+        start = int(rng.integers(0, len(one) - length))
+        path = folder / f"clip{i:03d}.wav"
+        soundfile.write(str(path), one[start : start + length], SAMPLE_RATE, subtype="PCM_16")
+        paths.append(path)
+    return paths
+
+
+def predict_throughput(paths: list[Path], model_name: str = DEFAULT_MODEL) -> dict[str, Any]:
+    """``predict`` on ``paths`` (files per second, wall) and whether its answers equal those of
+    one file at a time."""
+    from .commands.predict import predict_file, predict_files
+    from .model import Model
+    from .normalize import Normalizer
+
+    model = Model.load(model_name)
+    normalizer = Normalizer.for_model(model)
+    wall = time.perf_counter()
+    together = list(predict_files(paths, model, normalizer))
+    wall = time.perf_counter() - wall
+    one_by_one = [predict_file(path, model, normalizer) for path in paths]
+    return {"predict_files_per_s": len(paths) / wall, "identical": together == one_by_one}
+
+
+def run_all(
+    *, seconds: float = 60.0, realtime_s: float = 20.0, model_name: str = DEFAULT_MODEL
+) -> dict[str, float]:
     """Every figure ``serdevice bench --json`` reports."""
     signal = bench_signal(seconds)
     figures = {
         "features_ms_per_audio_s": features_ms(signal),
         "naive_features_ms_per_audio_s": naive_ms(signal),
         **loop(signal, model_name),
+        **realtime(signal[: int(realtime_s * SAMPLE_RATE)], model_name),
+        **lookahead_ms(signal),
         "invoke_us_p50": invoke_us(model_name),
         "import_ms": import_ms(),
     }

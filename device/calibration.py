@@ -14,7 +14,6 @@ import contextlib
 import json
 import math
 import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .contracts import FEATURE_NAMES, FEATURE_SET, N_FEATURES, SAMPLE_RATE, FeatureRow, InputError
+from .contracts import FEATURE_NAMES, FEATURE_SET, N_FEATURES, InputError, RuntimeFailure
+from .gate import GateConfig
 
 if TYPE_CHECKING:
     from .model import Model
@@ -227,7 +227,7 @@ def write_calibration(calibration: Calibration, path: str | Path) -> Path:
     """Write the file atomically (a temporary name beside it, then rename)."""
     file = Path(path)
     if file.is_dir():
-        raise InputError(f"--out {file}: is a directory")
+        raise InputError(f"calibration {file}: is a directory")
     partial = file.with_name(f".{file.name}.partial")
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -236,7 +236,7 @@ def write_calibration(calibration: Calibration, path: str | Path) -> Path:
     except OSError as exc:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-        raise InputError(f"--out {file}: cannot write ({exc.strerror or exc})") from None
+        raise RuntimeFailure(f"calibration {file}: cannot write ({exc.strerror or exc})") from None
     return file
 
 
@@ -255,73 +255,25 @@ class Collected:
     audio_s: float
 
 
-class SpeechRowCollector:
-    """Keeps the feature rows of windows the speech gate calls speech (as ``listen`` gates)."""
-
-    def __init__(self, *, window_s: float, vad_aggressiveness: int = 2,
-                 speech_threshold: float = 0.3) -> None:  # fmt: skip
-        from .gate import SpeechGate
-
-        self.window_s = window_s
-        self.gate = SpeechGate(aggressiveness=vad_aggressiveness, threshold=speech_threshold,
-                               window_s=window_s)  # fmt: skip
-        self.windows = 0
-        self._rows: list[np.ndarray] = []
-        self._lock = threading.Lock()
-
-    def on_row(self, row: FeatureRow) -> None:
-        """openSMILE's callback: keep the row if its window is speech."""
-        decision = self.gate.decide(row.t_end, min(self.window_s, row.t_end))
-        with self._lock:
-            self.windows += 1
-            if decision.is_speech:
-                self._rows.append(row.values)
-
-    def rows(self) -> np.ndarray:
-        """The speech rows so far, (n, 88)."""
-        with self._lock:
-            return stack_rows(self._rows)
-
-
 def collect_speech_rows(
     source: AudioSource,
+    model: Model,
     *,
-    window_s: float,
-    hop_s: float,
     max_audio_s: float | None = None,
-    vad_aggressiveness: int = 2,
-    speech_threshold: float = 0.3,
+    gate: GateConfig | None = None,
 ) -> Collected:
-    """Run ``source`` through the speech gate and streaming eGeMAPS; keep speech rows only.
+    """Run ``source`` through the same pipeline as ``listen``; keep the speech windows' rows."""
+    from .events import EventFactory
+    from .normalize import Normalizer
+    from .pipeline import Pipeline, PipelineConfig
+    from .runtime import ListenConfig, Listener
+    from .sinks import Fanout
 
-    Audio shorter than one window (but at least MIN_PARTIAL_S) gives one row over all of it, as
-    ``listen`` and ``predict`` do, so a single word still counts.
-    """
-    from .features import MIN_PARTIAL_S, StreamingEgemaps, extract_whole
-
-    collector = SpeechRowCollector(window_s=window_s, vad_aggressiveness=vad_aggressiveness,
-                                   speech_threshold=speech_threshold)  # fmt: skip
-    limit = None if max_audio_s is None else int(max_audio_s * SAMPLE_RATE)
-    pushed = 0
-    head: list[np.ndarray] = []  # the first window's audio only, for a stream shorter than it
-    features = StreamingEgemaps(window_s=window_s, hop_s=hop_s, on_row=collector.on_row)
-    try:
-        for chunk in source.chunks():
-            if limit is not None:
-                chunk = chunk[: max(0, limit - pushed)]
-            if pushed < window_s * SAMPLE_RATE:
-                head.append(chunk)
-            pushed += len(chunk)
-            collector.gate.feed(chunk)  # the gate sees audio before openSMILE can finish a window
-            features.push(chunk)
-            if limit is not None and pushed >= limit:
-                break
-    finally:
-        source.stop()
-        features.close()
-    if features.rows_emitted == 0 and pushed >= MIN_PARTIAL_S * SAMPLE_RATE:
-        whole = extract_whole(np.concatenate(head))
-        if whole is not None:
-            collector.on_row(whole)
-    return Collected(rows=collector.rows(), windows=collector.windows,
-                     audio_s=pushed / SAMPLE_RATE)  # fmt: skip
+    pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model),
+                        config=PipelineConfig(gate=gate or GateConfig()),
+                        keep_speech_rows=True)  # fmt: skip
+    listener = Listener(pipeline=pipeline, fanout=Fanout([], EventFactory(model.name)),
+                        config=ListenConfig(duration_s=max_audio_s))  # fmt: skip
+    summary = listener.run(source)
+    return Collected(rows=stack_rows(pipeline.speech_rows), windows=pipeline.counts.windows,
+                     audio_s=summary.audio_s)  # fmt: skip

@@ -2,14 +2,12 @@
 
 This module only wires. Each subcommand lives in its own module and is imported when it is
 invoked, so ``serdevice --help`` and the device path never import torch, sklearn or
-litert-torch. A subcommand whose module does not exist yet answers that it is not available
-(exit 2). Errors become one line on stderr: exit 2 for bad input, exit 1 for failures.
+litert-torch. Errors become one line on stderr: exit 2 for bad input, exit 1 for failures.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -27,7 +25,6 @@ class CommandSpec:
     target: str  # "module:attribute"
     help: str
     extra: str
-    issue: str
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -35,97 +32,81 @@ COMMANDS: dict[str, CommandSpec] = {
         target="serdevice.device.commands.listen:listen",
         help="Stream audio (microphone, file or stdin) and emit emotion/activation events.",
         extra="device",
-        issue="device/ streaming recognizer",
     ),
     "predict": CommandSpec(
         target="serdevice.device.commands.predict:predict",
         help="Clip-level prediction for audio files (one JSON object or CSV row per file).",
         extra="device",
-        issue="device/ streaming recognizer",
     ),
     "devices": CommandSpec(
         target="serdevice.device.commands.devices:devices",
         help="List audio capture devices and mark the default.",
         extra="device",
-        issue="device/ streaming recognizer",
     ),
     "features": CommandSpec(
         target="serdevice.train.commands.features:features",
         help="Extract eGeMAPS features from files, folders or corpora to CSV.",
         extra="device",
-        issue="foundation",
     ),
     "data": CommandSpec(
         target="serdevice.train.commands.data:data",
         help="Corpora: list loaders, check a corpus, generate the synthetic corpus.",
         extra="train",
-        issue="corpora",
     ),
     "train": CommandSpec(
         target="serdevice.train.commands.train:train",
         help="Train one compact encoder (DAE, VAE, ... ) with its SVC and activation heads.",
         extra="train",
-        issue="train/",
     ),
     "evaluate": CommandSpec(
         target="serdevice.train.commands.evaluate:evaluate",
         help="Run the seed's evaluation protocol and write its tables and plots.",
         extra="train",
-        issue="train/",
     ),
     "loco": CommandSpec(
         target="serdevice.train.commands.loco:loco",
         help="Leave-one-corpus-out benchmark of the training recipe on the device path.",
         extra="export",
-        issue="real voices",
     ),
     "export": CommandSpec(
         target="serdevice.export.commands:export",
         help="Export a trained run to int8 TFLite with the heads baked in, plus a sidecar.",
         extra="export",
-        issue="export/",
     ),
     "model": CommandSpec(
         target="serdevice.device.commands.model:model",
         help="Inspect models: list the bundled ones, show a model's sidecar.",
         extra="device",
-        issue="export/",
     ),
     "calibrate": CommandSpec(
         target="serdevice.device.commands.calibrate:calibrate",
         help="Collect the wearer's speech statistics (never audio) for normalization.",
         extra="device",
-        issue="deployment",
     ),
     "doctor": CommandSpec(
         target="serdevice.device.commands.doctor:doctor",
         help="Check that this machine can run the recognizer.",
         extra="device",
-        issue="deployment",
     ),
     "service": CommandSpec(
         target="serdevice.device.commands.service:service",
         help="Install, remove or inspect the systemd service.",
         extra="device",
-        issue="deployment",
     ),
     "record": CommandSpec(
         target="serdevice.device.commands.record:record",
         help="Store a fleet's events from MQTT in SQLite or PostgreSQL (clinic side).",
         extra="server",
-        issue="fleet recorder",
     ),
     "report": CommandSpec(
         target="serdevice.device.commands.report:report",
         help="Draw JSONL event files as a session timeline (one self-contained HTML, or PNG).",
         extra="device",
-        issue="session report",
     ),
     "bench": CommandSpec(
         target="serdevice.device.commands.bench:bench",
         help="Measure features, loop, latency and memory on this machine.",
         extra="device",
-        issue="device/ streaming recognizer",
     ),
 }
 
@@ -148,30 +129,6 @@ _EXTRA_OF_MODULE = {
 }
 
 
-def _module_exists(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def _not_available(name: str, spec: CommandSpec) -> click.Command:
-    @click.command(
-        name=name,
-        help=f"{spec.help}\n\nNot available yet (arrives with the {spec.issue} work).",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )
-    def placeholder() -> None:
-        click.echo(
-            f"serdevice: error: '{name}' is not available yet in this version "
-            f"(it arrives with the {spec.issue} work).",
-            err=True,
-        )
-        sys.exit(2)
-
-    return placeholder
-
-
 def _missing_extra(name: str, module: str, extra: str) -> click.Command:
     @click.command(
         name=name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
@@ -188,13 +145,12 @@ def _missing_extra(name: str, module: str, extra: str) -> click.Command:
 
 
 def load_command(name: str) -> click.Command | None:
-    """Import and return the subcommand ``name`` (a placeholder if it is not there yet)."""
+    """Import and return the subcommand ``name`` (one that says which extra to install when a
+    package it needs is missing)."""
     spec = COMMANDS.get(name)
     if spec is None:
         return None
     module_name, attr = spec.target.split(":")
-    if not _module_exists(module_name):
-        return _not_available(name, spec)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

@@ -36,6 +36,19 @@ _SOURCE = "extsource"
 _SINK = "extsink"
 # Samples per write: small enough to fit the 64000-sample ring many times over.
 _WRITE_SAMPLES = 8000
+RING_SAMPLES = 64000  # openSMILE's audio ring (opensmile_conf/source_ring.conf.inc: nT)
+# openSMILE closes the window ending at t only once audio up to at least t + 70 ms is in (its
+# last 60 ms pitch frame starts 10 ms before t, the 3-frame smoothing needs one frame more), and
+# often later: measured at 10 ms steps, 70 ms for most windows, 80 ms for a third of the sample's
+# (frame positions rounded in floating point), up to 100 ms on some speech (``benchmark
+# .lookahead_ms`` re-measures). This is the floor of "window end -> event". Audio is written at
+# t + LOOKAHEAD_S and then every LOOKAHEAD_STEP_S until the window's row has come.
+LOOKAHEAD_S = 0.07
+LOOKAHEAD_STEP_S = 0.01
+# Each write costs openSMILE a pass over its ~60 components (~0.4 ms CPU here), so audio is
+# handed over in pieces of up to FLUSH_S, plus one piece that ends exactly at each window's
+# closing point, so that no window waits for the next piece.
+FLUSH_S = 0.1
 # Back-off when the ring is full (only in faster-than-real-time use): openSMILE drains it in µs-ms.
 _FULL_RING_WAIT_S = 0.001
 
@@ -100,12 +113,37 @@ def to_pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(clean, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
+def _new_smile(window_s: float, hop_s: float) -> Any:
+    """An initialized openSMILE with our source, sink and frame mode (no callback yet)."""
+    lib = load_binding()
+    smile = lib.OpenSMILE()
+    # openSMILE reads its configuration at initialize(); the small include can go after.
+    fd, frame_mode_path = tempfile.mkstemp(prefix="serdevice-framemode-", suffix=".inc")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(_frame_mode_include(window_s, hop_s))
+        smile.initialize(
+            str(opensmile_root() / "core" / "config" / "egemaps" / "v02" / "eGeMAPSv02.conf"),
+            _options(opensmile_root(), frame_mode_path),
+            loglevel=0,
+        )
+    finally:
+        os.unlink(frame_mode_path)
+    n = smile.external_sink_get_num_elements(_SINK)
+    if n != N_FEATURES:
+        smile.free()
+        raise RuntimeFailure(f"openSMILE sink gives {n} values, expected {N_FEATURES}")
+    return smile
+
+
 class StreamingEgemaps:
     """eGeMAPSv02 functionals over sliding windows of a 16 kHz mono stream.
 
     ``push`` chunks of any size; each finished window is handed to ``on_row`` (called on the
-    openSMILE thread) or kept for ``drain``. ``close`` ends the input, flushes the last rows and
-    joins the thread; it is idempotent, and the object is a context manager.
+    openSMILE thread) or kept for ``drain``. Audio is written to openSMILE in pieces of up to
+    ``FLUSH_S``, cut so that the audio that can close the next window (``LOOKAHEAD_S`` past its
+    end, then every ``LOOKAHEAD_STEP_S``) is written as soon as it is pushed. ``close`` ends the input, flushes the last rows and joins the
+    thread; it is idempotent, and the object is a context manager.
     """
 
     def __init__(
@@ -120,7 +158,11 @@ class StreamingEgemaps:
         self.window_s = window_s
         self.hop_s = hop_s
         self.rows_emitted = 0
-        self.samples_pushed = 0
+        self.samples_pushed = 0  # received by push
+        self._written = 0  # handed to openSMILE
+        self._pending: list[np.ndarray] = []
+        self._flush_samples = round(FLUSH_S * SAMPLE_RATE)
+        self._step_samples = round(LOOKAHEAD_STEP_S * SAMPLE_RATE)
         self._on_row = on_row
         self._kept: list[FeatureRow] = []
         self._lock = threading.Lock()
@@ -131,24 +173,7 @@ class StreamingEgemaps:
         self._thread.start()
 
     def _start_smile(self) -> Any:
-        lib = load_binding()
-        smile = lib.OpenSMILE()
-        # openSMILE reads its configuration at initialize(); the small include can go after.
-        fd, frame_mode_path = tempfile.mkstemp(prefix="serdevice-framemode-", suffix=".inc")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(_frame_mode_include(self.window_s, self.hop_s))
-            smile.initialize(
-                str(opensmile_root() / "core" / "config" / "egemaps" / "v02" / "eGeMAPSv02.conf"),
-                _options(opensmile_root(), frame_mode_path),
-                loglevel=0,
-            )
-        finally:
-            os.unlink(frame_mode_path)
-        n = smile.external_sink_get_num_elements(_SINK)
-        if n != N_FEATURES:
-            smile.free()
-            raise RuntimeFailure(f"openSMILE sink gives {n} values, expected {N_FEATURES}")
+        smile = _new_smile(self.window_s, self.hop_s)
         smile.external_sink_set_callback(_SINK, self._receive)
         return smile
 
@@ -179,8 +204,48 @@ class StreamingEgemaps:
         if self._closed:
             raise RuntimeFailure("push() after close()")
         self._raise_pending()
-        pcm = to_pcm16(chunk)
-        self.samples_pushed += len(pcm) // 2
+        samples = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        if not len(samples):
+            return
+        self._pending.append(samples)
+        self.samples_pushed += len(samples)
+        close = self._closing_point()
+        if close is not None and self.samples_pushed >= close:
+            self._write_until(close)  # the next window may close now: hand it over at once
+        if self.samples_pushed - self._written >= self._flush_samples:
+            self._write_until(self.samples_pushed)
+
+    def _closing_point(self) -> int | None:
+        """The sample count that may let openSMILE close the next window whose row has not come
+        (None in whole-input mode)."""
+        if not self.window_s:
+            return None
+        end = self.window_s + self.rows_emitted * self.hop_s  # rows_emitted: openSMILE's thread
+        first = round((end + LOOKAHEAD_S) * SAMPLE_RATE)
+        return first if self._written < first else self._written + self._step_samples
+
+    def flush(self) -> None:
+        """Write every pushed sample to openSMILE now."""
+        self._write_until(self.samples_pushed)
+
+    def next_cut(self, pushed: int) -> int:
+        """Where the next chunk should end (a ``sources.Schedule``): where the next window may
+        close, or one write's worth of audio on, whichever comes first."""
+        piece = pushed + self._flush_samples
+        close = self._closing_point()
+        if close is None:
+            return piece
+        return min(piece, close if close > pushed else pushed + self._step_samples)
+
+    def _write_until(self, end: int) -> None:
+        """Write the pending audio up to sample ``end`` (total count) to openSMILE."""
+        if end <= self._written:
+            return
+        pending = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        cut = end - self._written
+        self._pending = [pending[cut:]] if cut < len(pending) else []
+        self._written = end
+        pcm = to_pcm16(pending[:cut])
         step = _WRITE_SAMPLES * 2
         for start in range(0, len(pcm), step):
             piece = pcm[start : start + step]
@@ -202,6 +267,7 @@ class StreamingEgemaps:
             return
         self._closed = True
         try:
+            self._write_until(self.samples_pushed)
             self._smile.external_audio_source_set_eoi(_SOURCE)
         finally:
             self._thread.join()
@@ -232,8 +298,55 @@ def extract_windows(
 MIN_PARTIAL_S = 0.5  # audio shorter than one window still gets one row if at least this long
 
 
+class ClipExtractor:
+    """One row over each whole (short) clip, from one openSMILE instance reset between clips.
+
+    A clip that fits openSMILE's audio ring is written before ``run``, which then runs on the
+    caller's thread: no thread and no configuration parsing per clip. The rows are those of a
+    fresh instance (checked in tests/test_features.py). Not thread-safe: one per thread.
+    """
+
+    def __init__(self) -> None:
+        self._smile = _new_smile(0, 0)
+        self._values: list[np.ndarray] = []
+
+    def _receive(self, values: np.ndarray) -> None:
+        self._values.append(np.array(values, dtype=np.float32))
+
+    def __call__(self, samples: np.ndarray) -> FeatureRow | None:
+        """The clip's row, or None if openSMILE gives none (or a non-finite one)."""
+        if len(samples) > RING_SAMPLES:
+            return _whole_row(samples)
+        self._values = []
+        self._smile.external_sink_set_callback(_SINK, self._receive)
+        if len(samples) and not self._smile.external_audio_source_write_data(
+            _SOURCE, to_pcm16(samples)
+        ):
+            raise RuntimeFailure("openSMILE refused a clip that fits its audio ring")
+        self._smile.external_audio_source_set_eoi(_SOURCE)
+        try:
+            self._smile.run()
+        finally:
+            self._smile.reset()  # ready for the next clip (callbacks are registered again)
+        if not self._values or not np.isfinite(self._values[0]).all():
+            return None
+        return FeatureRow(t_end=round(len(samples) / SAMPLE_RATE, 6), values=self._values[0])
+
+
+_clip_extractors = threading.local()
+
+
 def extract_whole(samples: np.ndarray) -> FeatureRow | None:
     """One row over a whole (short) signal, as at clip level; None if openSMILE gives none."""
+    extractor = getattr(_clip_extractors, "extractor", None)
+    if extractor is None:
+        extractor = _clip_extractors.extractor = ClipExtractor()
+    row: FeatureRow | None = extractor(samples)
+    return row
+
+
+def _whole_row(samples: np.ndarray) -> FeatureRow | None:
+    """``extract_whole`` through a fresh streaming instance (any length)."""
     with StreamingEgemaps(window_s=0, hop_s=0) as stream:
         stream.push(samples)
     rows = stream.drain()

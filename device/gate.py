@@ -12,18 +12,27 @@ per-window decision with a hangover: speech ends only after ``hangover_hops`` no
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-from .contracts import SAMPLE_RATE
+from .contracts import DEFAULT_WINDOW_S, SAMPLE_RATE
 
 FRAME = int(0.03 * SAMPLE_RATE)  # 480 samples: one of webrtcvad's frame sizes
 FLOOR_RMS = 10 ** (-55 / 20)
 MIN_MODULATION_DB = 3.0
 VAD_GAIN = 10 ** (20 / 20)  # what the VAD hears, above the floor (see the module's docstring)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateConfig:
+    """The gate's settings (the ``--vad-aggressiveness`` option and the speech share)."""
+
+    aggressiveness: int = 2  # webrtcvad's 0-3
+    threshold: float = 0.3  # voiced share of a window's frames that makes it speech
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,12 +48,12 @@ class GateDecision:
 class SpeechGate:
     """Feed audio with ``feed``; ask about a window with ``decide`` (thread-safe)."""
 
-    def __init__(self, *, aggressiveness: int = 2, threshold: float = 0.3, window_s: float = 2.0,
+    def __init__(self, config: GateConfig = GateConfig(), *, window_s: float = DEFAULT_WINDOW_S,
                  hangover_hops: int = 2) -> None:  # fmt: skip
         import webrtcvad
 
-        self._vad = webrtcvad.Vad(aggressiveness)
-        self.threshold = threshold
+        self._vad = webrtcvad.Vad(config.aggressiveness)
+        self.threshold = config.threshold
         self.window_frames = max(1, round(window_s * SAMPLE_RATE / FRAME))
         self.hangover_hops = hangover_hops
         self._pending = np.zeros(0, dtype=np.float32)
@@ -58,16 +67,16 @@ class SpeechGate:
         """Classify every complete 30 ms frame in the audio seen so far."""
         data = np.concatenate([self._pending, chunk]) if len(self._pending) else chunk
         n = len(data) // FRAME
+        frames = data[: n * FRAME].reshape(n, FRAME)
+        powers = np.mean(frames * frames, axis=1).tolist()  # all frames at once (same values)
+        pcm = (np.clip(frames * VAD_GAIN, -1, 1) * 32767).astype("<i2").tobytes()
+        step = FRAME * 2
         decided = []
-        for i in range(n):
-            frame = data[i * FRAME : (i + 1) * FRAME]
+        for i, power in enumerate(powers):
             self._samples += FRAME
-            power = float(np.mean(frame * frame))
-            pcm = (np.clip(frame * VAD_GAIN, -1, 1) * 32767).astype("<i2").tobytes()
-            voiced = power >= FLOOR_RMS**2 and bool(self._vad.is_speech(pcm, SAMPLE_RATE))
-            decided.append(
-                (self._samples / SAMPLE_RATE, voiced, 10 * float(np.log10(power + 1e-10)))
-            )
+            frame_pcm = pcm[i * step : (i + 1) * step]
+            voiced = power >= FLOOR_RMS**2 and bool(self._vad.is_speech(frame_pcm, SAMPLE_RATE))
+            decided.append((self._samples / SAMPLE_RATE, voiced, 10 * math.log10(power + 1e-10)))
         self._pending = data[n * FRAME :].copy()
         with self._lock:
             self._frames.extend(decided)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ BACKENDS = (
     ("tensorflow.lite", "tensorflow.lite"),
 )
 MODELS_DIR = Path(__file__).with_name("models")
+DEFAULT_MODEL = "dae_metric_act"  # the headline model, what every command uses unless told
 
 
 def backend_module() -> tuple[Any, str]:
@@ -128,10 +130,8 @@ class Model:
         self._check_tensors(inputs, outputs)
         self._input = _quant(inputs[0])
         self._outputs = [_quant(outputs[sidecar.outputs[name].index]) for name in OUTPUT_NAMES]
-        self._mean = np.asarray(sidecar.norm_mean, dtype=np.float32)
-        self._std = np.asarray(sidecar.norm_std, dtype=np.float32)
-        self._clip = sidecar.input_clip
         self._activation_range = ACTIVATION_SCALE
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> Model:
@@ -165,21 +165,15 @@ class Model:
                     f"{list(detail['shape'])}, sidecar says {spec.name} {list(spec.shape)}"
                 )
 
-    def standardize(self, x_raw: np.ndarray) -> np.ndarray:
-        """z-score raw eGeMAPS with the sidecar's training statistics (clipped as in training)."""
-        return self.clip((np.asarray(x_raw, dtype=np.float32) - self._mean) / self._std)
-
-    def clip(self, z: np.ndarray) -> np.ndarray:
-        """Clip z-scores to the sidecar's ``input_clip`` (identity when it has none)."""
-        return z if self._clip is None else np.clip(z, -self._clip, self._clip)
-
     def run(self, x_std: np.ndarray) -> list[np.ndarray]:
-        """Raw dequantized outputs (latent, scores, activation) for one standardized vector."""
-        x = self.clip(np.asarray(x_std, dtype=np.float32).reshape(1, N_FEATURES))
-        self._interpreter.set_tensor(self._input.index, self._input.quantize(x))
-        self._interpreter.invoke()
-        # get_tensor copies: no reference to the interpreter's buffers survives this call.
-        return [q.dequantize(self._interpreter.get_tensor(q.index)) for q in self._outputs]
+        """Raw dequantized outputs (latent, scores, activation) for one vector from
+        ``normalize.Normalizer`` (standardized and clipped as in training)."""
+        x = np.asarray(x_std, dtype=np.float32).reshape(1, N_FEATURES)
+        with self._lock:  # one interpreter, shared by predict's threads
+            self._interpreter.set_tensor(self._input.index, self._input.quantize(x))
+            self._interpreter.invoke()
+            # get_tensor copies: no reference to the interpreter's buffers survives this call.
+            return [q.dequantize(self._interpreter.get_tensor(q.index)) for q in self._outputs]
 
     def predict(self, x_std: np.ndarray) -> Prediction:
         """Latent, class scores (sidecar label order) and activation (clipped to 1-5)."""

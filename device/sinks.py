@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from .contracts import InputError
-from .events import to_line
+from .contracts import InputError, RuntimeFailure
+from .events import Error, Event, EventFactory, to_line
 from .mqtt import Mqtt as Mqtt  # the MQTT sink lives in mqtt.py with its TLS/auth options
 
 
@@ -98,12 +98,12 @@ class JsonlFile:
         self.path = path
         self.max_bytes = max_bytes
         if path.is_dir():
-            raise InputError(f"--output {path}: is a directory")
+            raise InputError(f"events file {path}: is a directory")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = path.open("a", encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"--output {path}: cannot write ({exc.strerror})") from None
+        except OSError as exc:  # the disk, not the input: a failure at run time
+            raise RuntimeFailure(f"events file {path}: cannot write ({exc.strerror})") from None
 
     def write(self, event: dict[str, Any]) -> None:
         self._handle.write(to_line(event) + "\n")
@@ -119,27 +119,33 @@ class JsonlFile:
 
 
 class Fanout:
-    """Every event to every live sink; a failing sink is dropped and reported, not fatal."""
+    """Every event to every live sink; a failing sink is dropped and reported, not fatal.
 
-    def __init__(self, sinks: list[Sink], make_error: Any) -> None:
+    The one place events become records: ``EventFactory.stamp`` once per event, then each sink
+    gets the same dict.
+    """
+
+    def __init__(self, sinks: list[Sink], factory: EventFactory) -> None:
         self.sinks = list(sinks)
-        self._make_error = make_error
+        self.factory = factory
         self._lock = threading.RLock()  # the events thread and the capture loop both write
 
-    def write(self, event: dict[str, Any]) -> None:
+    def write(self, event: Event) -> None:
         with self._lock:
+            record = self.factory.stamp(event)
             failed = []
             for sink in self.sinks:
                 try:
-                    sink.write(event)
+                    sink.write(record)
                 except StdoutClosed:
                     raise
                 except OSError as exc:
                     failed.append((sink, exc))
             for broken, error in failed:
                 self.sinks.remove(broken)
-                message = f"{broken.name}: {error.strerror or error}; sink disabled"
-                self.write(self._make_error(message))
+                self.write(
+                    Error(message=f"{broken.name}: {error.strerror or error}; sink disabled")
+                )
 
     def close(self) -> None:
         for sink in self.sinks:

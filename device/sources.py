@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import math
 import os
 import select
 import sys
@@ -24,7 +25,18 @@ import numpy as np
 from .audio import check_audio_file, sanitize, to_mono
 from .contracts import SAMPLE_RATE, InputError, RuntimeFailure
 
-CHUNK_S = 0.1
+# PortAudio's block (callback period) for a microphone: the audio that closes a window reaches
+# the loop within this much of being captured. Each block costs a Python callback: 10 ms blocks
+# cut p50 latency by a few ms more but cost ~+35 % CPU here (20 ms: ~+15 %; 100 ms: the old
+# figures, with most windows ~100 ms late).
+LIVE_BLOCK_S = 0.02
+# Chunk length when nothing asks for another (--fast, predict, stdin reads at most this much).
+FAST_BLOCK_S = 0.5
+
+# Where the consumer next wants a chunk to end, in 16 kHz samples from the start, given how many
+# it has had: live sources cut their chunks there (openSMILE's next window can close at that
+# sample), so a window's audio is not held back until a fixed-size block fills.
+Schedule = Callable[[int], int]
 
 
 @dataclass
@@ -39,12 +51,23 @@ class SourceStats:
     reconnects: int = 0
 
 
+FaultHandler = Callable[..., None]  # (message, *, lost: bool, **fields)
+
+
 class AudioSource(Protocol):
-    """Something that yields float32 mono 16 kHz chunks until it ends or is stopped."""
+    """Something that yields float32 mono 16 kHz chunks until it ends or is stopped.
+
+    ``on_fault`` and ``on_waiting`` are set by the loop; a source that can lose its device
+    calls them (the others never do). ``schedule``, when set, says where the next chunk should
+    end; live sources (a paced file, a microphone) follow it, the others may ignore it.
+    """
 
     name: str
     native_rate: int
     stats: SourceStats
+    on_fault: FaultHandler | None
+    on_waiting: Callable[[], object] | None
+    schedule: Schedule | None
 
     def chunks(self) -> Iterator[np.ndarray]:
         """Chunks in order; ends at end of input or after ``stop``."""
@@ -89,18 +112,23 @@ class FileSource:
         self.native_rate = int(soundfile.info(str(path)).samplerate)
         self.realtime = realtime
         self.stats = SourceStats()
+        self.on_fault: FaultHandler | None = None
+        self.on_waiting: Callable[[], object] | None = None
+        self.schedule: Schedule | None = None
         self._stop = threading.Event()
 
     def chunks(self) -> Iterator[np.ndarray]:
         import soundfile
 
         resample = Resampler(self.native_rate)
-        block = max(1, int(self.native_rate * CHUNK_S))
+        fast_block = max(1, int(self.native_rate * FAST_BLOCK_S))
         started, emitted = time.monotonic(), 0
         with soundfile.SoundFile(str(self.path)) as handle:
-            for data in handle.blocks(blocksize=block, dtype="float32", always_2d=True):
-                if self._stop.is_set():
-                    return
+            while not self._stop.is_set():
+                data = handle.read(self._frames_wanted(emitted, fast_block), dtype="float32",
+                                   always_2d=True)  # fmt: skip
+                if not len(data):
+                    break
                 chunk = _clean(resample(to_mono(data)), self.stats)
                 emitted += len(chunk)
                 if self.realtime:  # pace: this chunk is "captured" only when its time has come
@@ -112,6 +140,13 @@ class FileSource:
         if len(tail):
             yield tail
 
+    def _frames_wanted(self, emitted: int, fast_block: int) -> int:
+        """File frames for the next chunk: up to the schedule's next cut when paced."""
+        if not self.realtime or self.schedule is None:
+            return fast_block
+        wanted = self.schedule(emitted) - emitted  # in 16 kHz samples
+        return max(1, min(fast_block, math.ceil(wanted * self.native_rate / SAMPLE_RATE)))
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -121,20 +156,23 @@ class StdinSource:
 
     def __init__(self, *, rate: int, channels: int = 1, stream: BinaryIO | None = None) -> None:
         if not 4000 <= rate <= 192000:
-            raise InputError(f"--rate {rate}: expected 4000-192000 Hz")
+            raise InputError(f"sample rate {rate}: expected 4000-192000 Hz")
         if not 1 <= channels <= 32:
-            raise InputError(f"--channels {channels}: expected 1-32")
+            raise InputError(f"{channels} channels: expected 1-32")
         self.name = "stdin"
         self.native_rate = rate
         self.channels = channels
         self.stats = SourceStats()
+        self.on_fault: FaultHandler | None = None
+        self.on_waiting: Callable[[], object] | None = None
         self._stream = stream if stream is not None else sys.stdin.buffer
         self._stop = threading.Event()
 
     def chunks(self) -> Iterator[np.ndarray]:
         resample = Resampler(self.native_rate)
         frame_bytes = 2 * self.channels
-        want = max(frame_bytes, int(self.native_rate * CHUNK_S) * frame_bytes)
+        # Up to this much per read; a live producer's smaller writes come through as they arrive.
+        want = max(frame_bytes, int(self.native_rate * FAST_BLOCK_S) * frame_bytes)
         pending = b""
         while not self._stop.is_set():
             data = self._read(want)
@@ -192,13 +230,16 @@ class MicSource:
         self.spec = device
         self.device_index, info = find_input_device(device)
         self.name = f"mic:{info['name']}"
-        self.native_rate = int(float(str(info["default_samplerate"])))
+        self.native_rate = capture_rate(self.device_index, info)
         self.stats = SourceStats()
-        self.on_fault: Callable[..., None] | None = None  # (message, **fields); set by the loop
+        self.on_fault: FaultHandler | None = None  # set by the loop
         self.on_waiting: Callable[[], object] | None = None  # while the device is away
+        self.schedule: Schedule | None = None
         self._ring = np.zeros(int(self.native_rate * ring_s), dtype=np.float32)
         self._write = 0  # total samples written (monotonic)
         self._read = 0
+        self._wanted = 0  # the reader waits until _write reaches this
+        self._delivered = 0  # 16 kHz samples yielded so far (the schedule's clock)
         self._cond = threading.Condition()
         self._stop = threading.Event()
 
@@ -214,7 +255,8 @@ class MicSource:
             self._ring[: frames - (end - start)] = mono[end - start :]
         with self._cond:
             self._write += frames
-            self._cond.notify()
+            if self._write >= self._wanted:  # wake the reader only when its chunk is complete
+                self._cond.notify()
 
     def _open(self) -> Any:
         """A started input stream on the device (RuntimeFailure if it cannot be opened)."""
@@ -223,7 +265,7 @@ class MicSource:
         try:
             stream = sounddevice.InputStream(
                 device=self.device_index, channels=1, samplerate=self.native_rate,
-                dtype="float32", blocksize=int(self.native_rate * CHUNK_S),
+                dtype="float32", blocksize=int(self.native_rate * LIVE_BLOCK_S), latency="low",
                 callback=self._callback,
             )  # fmt: skip
             stream.start()
@@ -262,7 +304,9 @@ class MicSource:
                 gap = time.monotonic() - went
                 self._fault(f"capture device {self.name} is back after {gap:.1f} s", lost=False,
                             gap_s=round(gap, 1))  # fmt: skip
-                yield np.zeros(int(SAMPLE_RATE * min(gap, self.GAP_FILL_S)), dtype=np.float32)
+                fill = np.zeros(int(SAMPLE_RATE * min(gap, self.GAP_FILL_S)), dtype=np.float32)
+                self._delivered += len(fill)
+                yield fill
         finally:
             if stream is not None:
                 _close_quietly(stream)
@@ -272,7 +316,8 @@ class MicSource:
         last_audio = time.monotonic()
         while not self._stop.is_set():
             with self._cond:
-                if self._write == self._read:
+                self._wanted = self._read + self._native_wanted()
+                if self._write < self._wanted:
                     self._cond.wait(timeout=0.5)
                 available = self._write - self._read
             if available == 0:
@@ -289,8 +334,17 @@ class MicSource:
                 available = size
             index = (self._read + np.arange(available)) % size
             self._read += available
-            yield _clean(resample(self._ring[index]), self.stats)
+            chunk = _clean(resample(self._ring[index]), self.stats)
+            self._delivered += len(chunk)
+            yield chunk
         return "stopped"
+
+    def _native_wanted(self) -> int:
+        """Captured samples (native rate) to wait for before the next chunk."""
+        if self.schedule is None:
+            return int(self.native_rate * FAST_BLOCK_S)
+        wanted = self.schedule(self._delivered) - self._delivered
+        return max(1, math.ceil(wanted * self.native_rate / SAMPLE_RATE))
 
     def _wait_for_device(self) -> Any:
         """Reopen with backoff until it works (the stream) or the source is stopped (None).
@@ -322,6 +376,22 @@ class MicSource:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+
+
+def capture_rate(device: int | None, info: dict[str, object]) -> int:
+    """16 kHz when the device (or PulseAudio) can capture at it, else its default rate.
+
+    Capturing at 16 kHz skips our resampler, whose streaming output comes in ~34 ms blocks
+    after ~40 ms of delay (soxr, high quality): time a window's audio would wait.
+    """
+    import sounddevice
+
+    try:
+        sounddevice.check_input_settings(device=device, channels=1, samplerate=SAMPLE_RATE,
+                                         dtype="float32")  # fmt: skip
+    except Exception:  # noqa: BLE001 - PortAudio says no in several ways
+        return int(float(str(info["default_samplerate"])))
+    return SAMPLE_RATE
 
 
 def _close_quietly(stream: Any) -> None:

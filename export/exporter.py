@@ -19,6 +19,7 @@ from serdevice.device.contracts import (
     InputError,
 )
 from serdevice.device.model import sha256_of
+from serdevice.device.normalize import Normalizer
 from serdevice.device.sidecar import validate
 from serdevice.train.run import TrainedRun, load_run
 
@@ -42,15 +43,13 @@ def representative_rows(run: TrainedRun, calibration_spec: str | None) -> np.nda
         return run.train_features
     from serdevice.train.dataset import load_features
 
-    data = load_features([calibration_spec], level=run.config.get("level", "clip"))
+    data = load_features([calibration_spec], level=run.config.level)
     return standardized(run, data.x)
 
 
 def standardized(run: TrainedRun, x: np.ndarray) -> np.ndarray:
     """Raw rows z-scored with the run's statistics and clipped as it trained."""
-    from serdevice.device.normalize import Normalizer
-
-    return Normalizer(run.norm_mean, run.norm_std, run.config.get("input_clip"))(x)
+    return Normalizer(run.norm_mean, run.norm_std, run.config.input_clip)(x)
 
 
 def build_sidecar(
@@ -64,26 +63,26 @@ def build_sidecar(
 ) -> dict[str, Any]:
     """Every sidecar key DESIGN.md lists."""
     config = run.config
-    params = dict(config["params"])
+    params = dict(config.params)
     return {
         "schema": SIDECAR_SCHEMA, "name": name, "created": created,
-        "serdevice_version": __version__, "opensmile_version": config["opensmile_version"],
+        "serdevice_version": __version__, "opensmile_version": config.opensmile_version,
         "feature_set": FEATURE_SET, "feature_names": list(FEATURE_NAMES),
-        "window_s": float(config["window_s"]), "hop_s": float(config["hop_s"]),
+        "window_s": float(config.window_s), "hop_s": float(config.hop_s),
         "sample_rate": SAMPLE_RATE, "norm_mean": [float(v) for v in run.norm_mean],
         "norm_std": [float(v) for v in run.norm_std], "labels": list(run.heads.labels),
         "activation_scale": list(ACTIVATION_SCALE), "outputs": outputs,
         "quantization": quantization, "tflite_sha256": sha256_of(model_bytes), "params": params,
         "training": {
-            "method": config["method"], "corpora": config["corpora"], "data": config["data"],
-            "seed": config["seed"], "folds": None, "level": config["level"],
-            "epochs": config["epochs"], "n_train": config["n_train"],
-            "normalization": config.get("normalization", "global"),
-            **({"recipe": config["recipe"]} if "recipe" in config else {}),
+            "method": config.method, "corpora": list(config.corpora), "data": list(config.data),
+            "seed": config.seed, "folds": None, "level": config.level,
+            "epochs": config.epochs, "n_train": config.n_train,
+            "normalization": config.normalization, "metric_form": config.metric_form,
+            **({"recipe": config.recipe} if config.recipe is not None else {}),
             "train_metrics": run.metrics,
         },
         "metrics": metrics,
-        "input_clip": config.get("input_clip"),
+        "input_clip": config.input_clip,
     }  # fmt: skip
 
 

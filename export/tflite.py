@@ -206,7 +206,10 @@ def io_dtypes(model_bytes: bytes, outputs: dict[str, dict[str, Any]]) -> dict[st
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write bytes via a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as exc:  # the disk, not the input: exit 1
+        raise RuntimeFailure(f"{path}: cannot write ({exc.strerror or exc})") from None

@@ -183,9 +183,12 @@ def test_calibrate_refuses_audio_without_speech(cli, tmp_path):
 def test_collected_rows_equal_the_gated_speech_windows_of_listen(cli, tmp_path):
     """Calibration keeps exactly the windows listen would classify (same gate, same rows)."""
     from serdevice.device.calibration import collect_speech_rows
+    from serdevice.device.model import Model
     from serdevice.device.sources import FileSource
 
-    collected = collect_speech_rows(FileSource(SAMPLE, realtime=False), window_s=2.0, hop_s=0.5)
+    collected = collect_speech_rows(
+        FileSource(SAMPLE, realtime=False), Model.load("dae_metric_act")
+    )
     listened = cli("listen", "--source", str(SAMPLE), "--fast")
     stop = json.loads(listened.stdout.splitlines()[-1])
     assert len(collected.rows) == stop["speech_windows"]

@@ -47,22 +47,6 @@ def test_unknown_subcommand_is_a_usage_error(cli):
     assert "no-such-command" in result.stderr
 
 
-def test_command_whose_module_is_absent_says_not_available(monkeypatch, capsys):
-    spec = cli_module.CommandSpec(
-        target="serdevice.device.commands.does_not_exist:thing",
-        help="A future thing.",
-        extra="device",
-        issue="future",
-    )
-    monkeypatch.setitem(cli_module.COMMANDS, "future-thing", spec)
-    with pytest.raises(SystemExit) as exc:
-        cli_module.main(["future-thing", "--some-option"])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "not available yet" in err
-    assert len(err.strip().splitlines()) == 1
-
-
 def test_missing_extra_names_the_pip_install(monkeypatch, tmp_path, capsys):
     (tmp_path / "needs_missing_extra.py").write_text("import zz_absent_backend\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -70,9 +54,7 @@ def test_missing_extra_names_the_pip_install(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(
         cli_module.COMMANDS,
         "needs-extra",
-        cli_module.CommandSpec(
-            target="needs_missing_extra:cmd", help="x", extra="export", issue="x"
-        ),
+        cli_module.CommandSpec(target="needs_missing_extra:cmd", help="x", extra="export"),
     )
     with pytest.raises(SystemExit) as exc:
         cli_module.main(["needs-extra"])
@@ -97,7 +79,7 @@ def test_errors_become_one_line_with_exit_code(monkeypatch, capsys, error, code)
     monkeypatch.setitem(
         cli_module.COMMANDS,
         "boom",
-        cli_module.CommandSpec(target="x:y", help="x", extra="device", issue="x"),
+        cli_module.CommandSpec(target="x:y", help="x", extra="device"),
     )
     monkeypatch.delenv("SERDEVICE_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exc:

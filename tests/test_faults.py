@@ -127,7 +127,8 @@ def test_waiting_for_a_lost_device_backs_off_and_keeps_the_watchdog_fed(monkeypa
     assert mic._wait_for_device() == "stream"
     gaps = np.diff([started, *attempts])
     assert gaps == pytest.approx([0.5, 1.5, 1.5], abs=0.2)  # backoff, then its last step
-    assert len(pings) >= 5 and np.max(np.diff([started, *pings, attempts[-1]])) <= 1.1
+    # About every second; 2 s allows for a loaded machine, far inside systemd's WatchdogSec=30.
+    assert len(pings) >= 5 and np.max(np.diff([started, *pings, attempts[-1]])) <= 2.0
 
     mic.stop()  # a stopped source stops waiting at once
     assert mic._wait_for_device() is None

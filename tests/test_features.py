@@ -90,6 +90,42 @@ def test_input_shorter_than_a_window_gives_no_rows_and_no_error(seconds):
     assert extract_windows(signal) == []
 
 
+def test_a_reused_clip_extractor_gives_a_fresh_instances_rows(speech):
+    """predict reuses one openSMILE per thread for short clips (reset between them)."""
+    from serdevice.device.features import ClipExtractor, _whole_row
+
+    clips = [speech[: int(s * SAMPLE_RATE)] for s in (0.6, 1.9, 1.0)] + [speech[8000:20000]]
+    extractor = ClipExtractor()
+    for clip in clips + clips[:1]:  # a second pass: nothing carries over between clips
+        reused, fresh = extractor(clip), _whole_row(clip)
+        assert reused is not None and fresh is not None
+        assert reused.t_end == fresh.t_end == round(len(clip) / SAMPLE_RATE, 6)
+        np.testing.assert_array_equal(reused.values, fresh.values)
+    assert extractor(np.zeros(0, dtype=np.float32)) is None
+
+
+def test_fed_as_live_sources_feed_it_each_row_comes_without_later_audio(speech):
+    """Chunks that end where ``next_cut`` says (as a paced file or a microphone delivers them)
+    bring each window's row once openSMILE's look-ahead is in: no window waits for a later
+    chunk (the old 100 ms blocks held most windows back ~100 ms)."""
+    from serdevice.device.features import LOOKAHEAD_S
+
+    rows = threading.Semaphore(0)
+    pushed = 0
+    with StreamingEgemaps(on_row=lambda row: rows.release()) as stream:
+        for end in (2.0, 2.5, 3.0):
+            first = round((end + LOOKAHEAD_S) * SAMPLE_RATE)
+            while True:
+                cut = stream.next_cut(pushed)
+                assert cut > pushed
+                stream.push(speech[pushed:cut])
+                pushed = cut
+                if pushed >= first and rows.acquire(timeout=1.0):  # ms, unless it cannot yet
+                    break
+                assert pushed <= first + 0.2 * SAMPLE_RATE, f"no row for the window ending {end}"
+            assert pushed < (end + 0.5) * SAMPLE_RATE  # long before the next window's end
+
+
 def test_callback_receives_rows_on_the_opensmile_thread(speech):
     seen: list[tuple[float, str]] = []
     with StreamingEgemaps(on_row=lambda r: seen.append((r.t_end, threading.current_thread().name))):

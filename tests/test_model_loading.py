@@ -71,13 +71,16 @@ def test_predict_holds_no_interpreter_buffers():
     np.testing.assert_array_equal(first.latent, kept[1])
 
 
-def test_standardize_uses_the_sidecar_and_clips():
+def test_the_normalizer_uses_the_sidecar_and_clips():
+    from serdevice.device.normalize import Normalizer
+
     model = Model.load("dae_metric_act")
+    normalize = Normalizer.for_model(model)
     mean, std = np.array(model.sidecar.norm_mean), np.array(model.sidecar.norm_std)
-    z = model.standardize(mean + 2 * std)
-    np.testing.assert_allclose(z, 2.0, atol=1e-4)
+    np.testing.assert_allclose(normalize(mean + 2 * std), 2.0, atol=1e-4)
     assert model.sidecar.input_clip == 4.0
-    assert np.all(model.standardize(mean + 100 * std) == 4.0)  # clipped as in training
+    assert np.all(normalize(mean + 100 * std) == 4.0)  # clipped as in training
+    assert np.all(normalize(mean - 100 * std) == -4.0)
 
 
 def test_resolve_model_names_paths_and_working_directory(tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ def test_spearman_and_mean_std():
 
 def test_evaluate_quick_writes_report_results_and_plots(cli, tmp_path):
     out = tmp_path / "eval"
+    # ~2 min on two idle cores; 297 s when other jobs share them (the default 300 s cut it off).
     result = cli("evaluate", "--quick", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
                  cwd=tmp_path, timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]

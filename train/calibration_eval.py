@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from serdevice.device.calibration import DEFAULT_PRIOR_WINDOWS, compute_calibration
+from serdevice.device.normalize import INPUT_CLIP, Normalizer
 
 from .dataset import FOUR_CLASSES, FeatureSet, load_features
+from .defaults import DEFAULT_EPOCHS
 from .metrics import balanced_accuracy, spearman
-from .preprocess import INPUT_CLIP
 from .run import TrainedRun, load_run
 
 TARGETS = ("de", "fr", "da", "ur", "el")
@@ -52,7 +53,7 @@ def latent(run: TrainedRun, x: np.ndarray, mean: np.ndarray, std: np.ndarray) ->
     """The fixed encoder's latent for raw rows normalized with (mean, std), clipped as on device."""
     import torch
 
-    z = np.clip((x - mean) / std, -INPUT_CLIP, INPUT_CLIP).astype(np.float32)
+    z = Normalizer(mean, std, INPUT_CLIP)(x)
     with torch.no_grad():
         return run.encoder(torch.as_tensor(z)).numpy().astype(np.float64)
 
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=Path("cache/synth-default"))
     parser.add_argument("--out", type=Path, default=Path("reports/calibration"))
     parser.add_argument("--method", default="dae-metric-act")
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=0.2)
     parser.add_argument("--prior-windows", type=float, default=DEFAULT_PRIOR_WINDOWS)
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[target] = {per: evaluate_target(run, data, per=per, fraction=args.fraction,
                                                 prior=args.prior_windows, seed=args.seed)
                            for per in ("corpus", "speaker")}  # fmt: skip
-    meta = {"method": run.config["method"], "epochs": run.config["epochs"], "seed": args.seed,
+    meta = {"method": run.config.method, "epochs": run.config.epochs, "seed": args.seed,
             "fraction": args.fraction, "prior": args.prior_windows, "run": str(run.path),
             "seconds": round(time.time() - started, 1)}  # fmt: skip
     (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))

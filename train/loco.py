@@ -58,6 +58,23 @@ def _rows_key(path: Path, window_s: float, hop_s: float) -> str:
     return f"{file_hash(path)[:32]}-{opensmile_version()}-w{window_s:g}-h{hop_s:g}-gate20db"
 
 
+_MODELS: dict[tuple[float, float], Any] = {}
+
+
+def _front_half_model(window_s: float, hop_s: float) -> Any:
+    """A model whose sidecar sets the window and hop (the rows do not depend on its weights)."""
+    from serdevice.device.model import DEFAULT_MODEL, Model
+
+    if (window_s, hop_s) not in _MODELS:
+        model = Model.load(DEFAULT_MODEL)
+        if (model.sidecar.window_s, model.sidecar.hop_s) != (window_s, hop_s):
+            raise InputError(f"device rows for {window_s:g} s / {hop_s:g} s windows need a model "
+                             f"trained on them (the bundled one uses {model.sidecar.window_s:g} / "
+                             f"{model.sidecar.hop_s:g})")  # fmt: skip
+        _MODELS[(window_s, hop_s)] = model
+    return _MODELS[(window_s, hop_s)]
+
+
 def _speech_rows(args: tuple[Path, float, float, Path]) -> np.ndarray:
     path, window_s, hop_s, cache = args
     cached = cache / f"{_rows_key(path, window_s, hop_s)}.npy"
@@ -66,8 +83,8 @@ def _speech_rows(args: tuple[Path, float, float, Path]) -> np.ndarray:
     from serdevice.device.calibration import collect_speech_rows
     from serdevice.device.sources import FileSource
 
-    rows = collect_speech_rows(FileSource(path, realtime=False), window_s=window_s,
-                               hop_s=hop_s).rows  # fmt: skip
+    model = _front_half_model(window_s, hop_s)
+    rows = collect_speech_rows(FileSource(path, realtime=False), model).rows
     cache.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(f".{os.getpid()}.tmp.npy")
     np.save(partial, rows, allow_pickle=False)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from serdevice.device.normalize import INPUT_CLIP
+
 if TYPE_CHECKING:
     from .dataset import FeatureSet
 
@@ -18,8 +20,7 @@ NORMALIZATIONS = ("global", "speaker")
 MIN_STATES = 3  # a speaker's own statistics are used when they were heard in >= 3 of the 4 classes
 
 OUTLIER_Z = 10.0
-# Deployable models clip z-scores to this range before the int8 graph (see train/trainer.py).
-INPUT_CLIP = 4.0
+__all__ = ["INPUT_CLIP", "OUTLIER_Z", "Standardizer", "outlier_mask", "standardize_and_drop"]
 
 
 class Standardizer:

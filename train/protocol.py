@@ -44,6 +44,7 @@ import numpy as np
 from serdevice.device.contracts import Task
 
 from .dataset import FOUR_CLASSES, FeatureSet, concat
+from .defaults import DEFAULT_EPOCHS
 from .heads import fit_activation, fit_svc
 from .losses import DEFAULT_METRIC_FORM
 from .metrics import adjusted_r2, balanced_accuracy, pair_distance_r2, spearman
@@ -187,7 +188,7 @@ class Protocol:
     folds: int = 5
     unlabeled_fraction: float = 0.2
     unlabeled_seeds: int = 3
-    epochs: int = 50
+    epochs: int = DEFAULT_EPOCHS
     batch: int = 64
     lr: float = 1e-3
     seed: int = 0

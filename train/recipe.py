@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .defaults import DEFAULT_EPOCHS
+
 # Every real corpus the project can train on, with the licence its models inherit
 # (../shared/corpora/README.md).
 REAL_CORPORA: dict[str, str] = {
@@ -42,7 +44,7 @@ class Recipe:
     # itself, which the device's linear activation head reads; the seed's distance form leaves
     # the direction free (losses.METRIC_FORMS).
     metric_form: str = "signed-first"
-    epochs: int = 50
+    epochs: int = DEFAULT_EPOCHS
     seed: int = 0
 
     def to_json(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ No pickle anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,67 @@ from .heads import Heads
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """config.json: how the run was trained, and what export copies into the sidecar."""
+
+    method: str
+    hidden: int
+    latent_dim: int
+    epochs: int
+    batch: int
+    lr: float
+    seed: int
+    level: str
+    window_s: float
+    hop_s: float
+    noise: float
+    device: str
+    data: tuple[str, ...]
+    corpora: tuple[str, ...]
+    labels: tuple[str, ...]
+    feature_set: str
+    opensmile_version: str
+    serdevice_version: str
+    created: str
+    params: dict[str, int]  # parameter counts: encoder, svc_head, activation_head, ...
+    n_train: int
+    n_outliers_dropped: int
+    input_clip: float | None  # z-scores clipped to +-input_clip (None: not clipped)
+    metric_form: str = "signed-first"  # losses.METRIC_FORMS (runs before the choice: signed)
+    normalization: str = "global"  # preprocess.NORMALIZATIONS
+    recipe: dict[str, Any] | None = None  # train/recipe.py's Recipe, when trained with one
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content, keys in field order."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_json(cls, data: object, where: Path) -> RunConfig:
+        """Read config.json's content back (InputError naming a missing key)."""
+        if not isinstance(data, dict):
+            raise InputError(f"{where}: expected a JSON object")
+        values = {"input_clip": None, "level": "clip", **data}  # older runs lack these two
+        optional = {"metric_form", "normalization", "recipe"}
+        missing = [f.name for f in dataclasses.fields(cls)
+                   if f.name not in values and f.name not in optional]  # fmt: skip
+        if missing:
+            raise InputError(f"{where}: missing {', '.join(missing)}")
+        known = {f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values}
+        for name in ("data", "corpora", "labels"):
+            known[name] = tuple(known[name])
+        return cls(**known)
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrainedRun:
     """Everything export needs from a run, loaded and checked."""
 
     path: Path
-    config: dict[str, Any]
+    config: RunConfig
     metrics: dict[str, Any]
     encoder: Any  # serdevice.train.models.Encoder, in eval mode
     norm_mean: np.ndarray
@@ -51,7 +108,7 @@ def write_json(path: Path, data: object) -> None:
 def write_run(
     out: Path,
     *,
-    config: dict[str, Any],
+    config: RunConfig,
     metrics: dict[str, Any],
     encoder_state: dict[str, Any],
     norm_mean: np.ndarray,
@@ -67,7 +124,7 @@ def write_run(
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "config.json", config)
+    write_json(out / "config.json", config.to_json())
     write_json(out / "metrics.json", metrics)
     write_json(out / "norm.json", {"feature_names": list(FEATURE_NAMES),
                                    "mean": [float(v) for v in norm_mean],
@@ -79,7 +136,7 @@ def write_run(
     np.savez(out / "train_labels.npz", classes=np.asarray(train_classes, np.int64),
              activation=np.asarray(train_activation, np.float64),
              valence=np.asarray(train_valence, np.float64))  # fmt: skip
-    plot_history(history, out / "loss.png", title=str(config.get("method")))
+    plot_history(history, out / "loss.png", title=config.method)
 
 
 def plot_history(history: list[dict[str, float]], path: Path, *, title: str) -> None:
@@ -119,11 +176,11 @@ def load_run(path: str | Path) -> TrainedRun:
     run = Path(path)
     if not run.is_dir():
         raise InputError(f"{run}: no such run folder")
-    config = _read_json(run / "config.json")
+    config = RunConfig.from_json(_read_json(run / "config.json"), run / "config.json")
     norm = _read_json(run / "norm.json")
     if list(norm.get("feature_names", [])) != list(FEATURE_NAMES):
         raise InputError(f"{run}/norm.json: feature names differ from eGeMAPSv02's 88")
-    encoder = build_encoder(config["method"], int(config["hidden"]))
+    encoder = build_encoder(config.method, config.hidden)
     if not (run / "encoder.pt").is_file():
         raise InputError(f"{run}: not a training run (missing encoder.pt)")
     state = torch.load(run / "encoder.pt", weights_only=True, map_location="cpu")

@@ -6,17 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from serdevice.device import __version__
 from serdevice.device.contracts import FEATURE_SET, InputError
+from serdevice.device.normalize import INPUT_CLIP, clip_z
 
 from .dataset import FOUR_CLASSES, FeatureSet, load_features
+from .defaults import DEFAULT_EPOCHS
 from .heads import fit_heads
 from .losses import DEFAULT_METRIC_FORM
 from .models import head_params, inference_params
-from .preprocess import INPUT_CLIP, NORMALIZATIONS, normalize_and_drop
-from .run import write_run
+from .preprocess import NORMALIZATIONS, normalize_and_drop
+from .run import RunConfig, write_run
 from .training import TrainConfig, encode, fit
 
 
@@ -27,7 +27,7 @@ class TrainRequest:
     method: str
     specs: tuple[str, ...]
     out: Path
-    epochs: int = 50
+    epochs: int = DEFAULT_EPOCHS
     batch: int = 64
     lr: float = 1e-3
     seed: int = 0
@@ -68,9 +68,8 @@ def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) 
 
     torch.set_num_threads(1)  # tiny nets: threads cost more than they give, and break determinism
     scaler, z_rows, keep = normalize_and_drop(data, request.normalization)
-    # The deployable model sees z-scores clipped to +-INPUT_CLIP (the device clips the same way):
-    # it keeps the int8 input step at 2*4/255 instead of ~0.08 for the |z| <= 10 the seed allows.
-    z_rows = np.clip(z_rows, -INPUT_CLIP, INPUT_CLIP)
+    # The deployable model sees z-scores clipped as the device's Normalizer clips them.
+    z_rows = clip_z(z_rows, INPUT_CLIP)
     data = data.subset(keep)
     classes = data.class_index
     if len(set(classes[classes >= 0].tolist())) < 2:
@@ -103,19 +102,18 @@ def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) 
     corpora = sorted({str(c) for c in data.corpus})
     write_run(
         request.out,
-        config={
-            "method": request.method, "hidden": request.hidden, "latent_dim": 2,
-            "epochs": request.epochs, "batch": request.batch, "lr": request.lr,
-            "seed": request.seed, "level": request.level, "window_s": request.window_s,
-            "hop_s": request.hop_s, "noise": request.noise, "device": request.device,
-            "metric_form": request.metric_form,
-            "data": list(request.specs), "corpora": corpora, "labels": list(FOUR_CLASSES),
-            "feature_set": FEATURE_SET, "opensmile_version": opensmile_version(),
-            "serdevice_version": __version__, "created": request.created, "params": params,
-            "n_train": int(len(data)), "n_outliers_dropped": int((~keep).sum()),
-            "input_clip": INPUT_CLIP, "normalization": request.normalization,
-            **({"recipe": request.recipe} if request.recipe is not None else {}),
-        },  # fmt: skip
+        config=RunConfig(
+            method=request.method, hidden=request.hidden, latent_dim=2, epochs=request.epochs,
+            batch=request.batch, lr=request.lr, seed=request.seed, level=request.level,
+            window_s=request.window_s, hop_s=request.hop_s, noise=request.noise,
+            device=request.device, data=tuple(request.specs), corpora=tuple(corpora),
+            labels=tuple(FOUR_CLASSES), feature_set=FEATURE_SET,
+            opensmile_version=opensmile_version(), serdevice_version=__version__,
+            created=request.created, params=params, n_train=int(len(data)),
+            n_outliers_dropped=int((~keep).sum()), input_clip=INPUT_CLIP,
+            metric_form=request.metric_form, normalization=request.normalization,
+            recipe=request.recipe,
+        ),  # fmt: skip
         metrics=metrics,
         encoder_state=model.encoder.state_dict(),
         norm_mean=scaler.mean_, norm_std=scaler.std_, heads=heads,

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from . import losses
+from .defaults import DEFAULT_EPOCHS
 from .models import (
     DEFAULT_HIDDEN,
     VAE_METRIC_METHODS,
@@ -26,7 +27,7 @@ class TrainConfig:
 
     method: str
     hidden: int = DEFAULT_HIDDEN
-    epochs: int = 50
+    epochs: int = DEFAULT_EPOCHS
     batch: int = 64
     lr: float = 1e-3
     seed: int = 0

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 
+from ..calibration import DEFAULT_PRIOR_WINDOWS
 from ..contracts import InputError
+from ..gate import GateConfig
+from ..model import DEFAULT_MODEL
 
 DEFAULT_MIC_MINUTES = 5.0
 
@@ -16,7 +19,7 @@ DEFAULT_MIC_MINUTES = 5.0
 @click.option(
     "--model",
     "model_name",
-    default="dae_metric_act",
+    default=DEFAULT_MODEL,
     show_default=True,
     help="The model the calibration is for (a .tflite path or a bundled model name).",
 )
@@ -42,7 +45,8 @@ DEFAULT_MIC_MINUTES = 5.0
     "--prior-windows",
     type=click.FloatRange(1, 1e6),
     default=None,
-    help="Shrinkage prior strength n0 in speech windows (w = n/(n+n0)); default 240.",
+    help=f"Shrinkage prior strength n0 in speech windows (w = n/(n+n0)); default "
+    f"{DEFAULT_PRIOR_WINDOWS:g}.",
 )
 @click.option(
     "--out",
@@ -50,7 +54,12 @@ DEFAULT_MIC_MINUTES = 5.0
     required=True,
     help="Where to write the calibration JSON (statistics only).",
 )
-@click.option("--vad-aggressiveness", type=click.IntRange(0, 3), default=2, show_default=True)
+@click.option(
+    "--vad-aggressiveness",
+    type=click.IntRange(0, 3),
+    default=GateConfig().aggressiveness,
+    show_default=True,
+)
 def calibrate(
     model_name: str,
     source: str,
@@ -69,7 +78,6 @@ def calibrate(
     amount of speech heard. Ctrl-C ends a microphone session early and still writes the file.
     """
     from ..calibration import (
-        DEFAULT_PRIOR_WINDOWS,
         MIN_SPEECH_WINDOWS,
         calibrate_for,
         collect_speech_rows,
@@ -86,9 +94,8 @@ def calibrate(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: audio.stop())
     collected = collect_speech_rows(
-        audio, window_s=model.sidecar.window_s, hop_s=model.sidecar.hop_s,
-        max_audio_s=None if minutes is None else minutes * 60,
-        vad_aggressiveness=vad_aggressiveness,
+        audio, model, max_audio_s=None if minutes is None else minutes * 60,
+        gate=GateConfig(aggressiveness=vad_aggressiveness),
     )  # fmt: skip
     n_speech = len(collected.rows)
     if n_speech < MIN_SPEECH_WINDOWS:

@@ -9,9 +9,15 @@ from typing import Any
 
 import click
 
-from ..contracts import InputError, RuntimeFailure
+from ..contracts import SAMPLE_RATE, InputError, RuntimeFailure
+from ..decision import DecisionConfig
+from ..events import Error
+from ..gate import GateConfig
+from ..model import DEFAULT_MODEL
 from ..mqtt import mqtt_options
 
+_DECISION = DecisionConfig()  # the defaults live in the config classes; the options show them
+_GATE = GateConfig()
 SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (with --rate)."
 
 
@@ -56,7 +62,7 @@ def make_normalizer(model: Any, calibration: Path | None) -> Any:
     from ..normalize import Normalizer
 
     if calibration is None:
-        return Normalizer(model.sidecar.norm_mean, model.sidecar.norm_std, model.sidecar.input_clip)
+        return Normalizer.for_model(model)
     from ..calibration import load_calibration
 
     calib = load_calibration(calibration, model)
@@ -93,7 +99,7 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
 @click.option(
     "--model",
     "model_name",
-    default="dae_metric_act",
+    default=DEFAULT_MODEL,
     show_default=True,
     help="A .tflite path (its .json beside it) or a bundled model name.",
 )
@@ -139,21 +145,21 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),
-    default=0.35,
+    default=_DECISION.threshold,
     show_default=True,
     help="Minimum confidence (softmax of averaged scores) for an emotion event.",
 )
 @click.option(
     "--min-count",
     type=click.IntRange(1, 100),
-    default=2,
+    default=_DECISION.min_count,
     show_default=True,
     help="Hops the label must top within the averaging window.",
 )
 @click.option(
     "--suppression",
     type=click.FloatRange(0, 3600),
-    default=1.0,
+    default=_DECISION.suppression_s,
     show_default=True,
     help="Seconds between emotion events.",
 )
@@ -161,7 +167,7 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
     "--average",
     "average_s",
     type=click.FloatRange(0.1, 60),
-    default=1.5,
+    default=_DECISION.average_s,
     show_default=True,
     help="Seconds of hops averaged.",
 )
@@ -172,7 +178,12 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
     default=None,
     help="A wearer's calibration file (serdevice calibrate).",
 )
-@click.option("--vad-aggressiveness", type=click.IntRange(0, 3), default=2, show_default=True)
+@click.option(
+    "--vad-aggressiveness",
+    type=click.IntRange(0, 3),
+    default=_GATE.aggressiveness,
+    show_default=True,
+)
 @click.option(
     "--serve",
     default=None,
@@ -213,16 +224,14 @@ def listen(
     input, --duration, Ctrl-C or SIGTERM.
     """
     stop = StopRequest()  # first: a signal during set-up still ends with start + stop, exit 0
-    from ..contracts import EventType
-    from ..decision import DecisionConfig
-    from ..events import EventFactory
+    from ..events import EventFactory, Start, Stop
+    from ..pipeline import Pipeline, PipelineConfig
     from ..runtime import ListenConfig, Listener
     from ..sinks import Fanout, JsonlFile, JsonlStream, Mqtt, StdoutClosed, TextLine
 
     model = open_model(model_name)
     normalizer = make_normalizer(model, calibration)
     audio = make_source(source, device=device, fast=fast, rate=rate, channels=channels)
-    factory = EventFactory(model.name)
     sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
     if output is not None:
         sinks.append(JsonlFile(output))
@@ -236,38 +245,41 @@ def listen(
         from ..live import start_live
 
         sinks.append(start_live(serve, serve_token))
-    fanout = Fanout(sinks, lambda message: factory.make(EventType.ERROR, message=message))
-    config = ListenConfig(
+    fanout = Fanout(sinks, EventFactory(model.name))
+    analysis = PipelineConfig(
         decision=DecisionConfig(average_s=average_s, threshold=threshold, min_count=min_count,
                                 suppression_s=suppression, every_hop=every_hop),
-        vad_aggressiveness=vad_aggressiveness, duration_s=duration,
+        gate=GateConfig(aggressiveness=vad_aggressiveness),
     )  # fmt: skip
     from ..watchdog import Watchdog
 
     watchdog = Watchdog.from_env()  # a no-op unless systemd set NOTIFY_SOCKET
-    listener = Listener(model=model, normalizer=normalizer, config=config, fanout=fanout,
-                        factory=factory, watchdog=watchdog)  # fmt: skip
+    pipeline = Pipeline(model=model, normalizer=normalizer, config=analysis)
+    listener = Listener(pipeline=pipeline, fanout=fanout, watchdog=watchdog,
+                        config=ListenConfig(pipeline=analysis, duration_s=duration))  # fmt: skip
     stop.attach(listener, audio)
     try:
-        listener.emit(EventType.START, source=audio.name, native_rate=audio.native_rate,
-                      sample_rate=16000, window_s=listener.window_s, hop_s=listener.hop_s,
-                      backend=model.backend, labels=list(model.labels),
-                      calibration=describe_calibration(calibration, model))  # fmt: skip
+        listener.emit(Start(source=audio.name, native_rate=audio.native_rate,
+                            sample_rate=SAMPLE_RATE, window_s=listener.window_s,
+                            hop_s=listener.hop_s, backend=model.backend,
+                            labels=tuple(model.labels),
+                            calibration=describe_calibration(calibration, model)))  # fmt: skip
         if mqtt_sink is not None:  # its connection problems become error events in the stream
             mqtt_sink.report_to(lambda message: listener.emit(
-                EventType.ERROR, message=message, fault="mqtt", recoverable=True))  # fmt: skip
+                Error(message=message, fault="mqtt", recoverable=True)))  # fmt: skip
         watchdog.ready()
         try:
             summary = listener.run(audio)
         except RuntimeFailure as exc:  # e.g. the capture device vanished: say so in the stream too
-            listener.emit(EventType.ERROR, message=str(exc))
-            listener.emit(EventType.STOP, reason="error", audio_s=listener.summary.audio_s,
-                          **listener.stats(audio))  # fmt: skip
+            listener.emit(Error(message=str(exc)))
+            listener.emit(Stop(reason="error", audio_s=listener.summary.audio_s,
+                               counters=listener.counters(audio)))  # fmt: skip
             raise
         watchdog.stopping()
-        listener.emit(EventType.STOP, reason=summary.reason, audio_s=summary.audio_s,
-                      speech_windows=summary.speech_windows, emotions=summary.emotions,
-                      **listener.stats(audio))  # fmt: skip
+        counts = pipeline.counts
+        listener.emit(Stop(reason=summary.reason, audio_s=summary.audio_s,
+                           speech_windows=counts.speech_windows, emotions=counts.emotions,
+                           counters=listener.counters(audio)))  # fmt: skip
     except StdoutClosed:
         sys.exit(0)
     finally:

@@ -14,6 +14,8 @@ import click
 
 from serdevice.device.contracts import InputError
 
+from ..defaults import DEFAULT_EPOCHS
+
 DEFAULT_TARGETS = ("de", "fr", "da", "ur", "el")
 
 
@@ -87,7 +89,7 @@ def display_name(spec: str) -> str:
     "--epochs",
     type=click.IntRange(1, 10000),
     default=None,
-    help="Training epochs [default: 50, or 5 with --quick].",
+    help=f"Training epochs [default: {DEFAULT_EPOCHS}, or 5 with --quick].",
 )
 @click.option("--batch", type=click.IntRange(1, 100000), default=64, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
@@ -164,7 +166,7 @@ def evaluate(
     choices = read_choices(tuning_file) if tuning_file else {}
     protocol = Protocol(
         methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,
-        unlabeled_seeds=unlabeled_seeds, epochs=epochs or (5 if quick else 50), batch=batch,
+        unlabeled_seeds=unlabeled_seeds, epochs=epochs or (5 if quick else DEFAULT_EPOCHS), batch=batch,
         lr=lr, seed=seed, overrides=choices, jobs=jobs,
         row_cache=None if no_row_cache else (cache_dir or default_cache_dir()).parent / "rows",
         on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),

@@ -10,6 +10,8 @@ import click
 
 from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError
 
+from ..defaults import DEFAULT_EPOCHS
+
 
 def resolve_device(requested: str) -> str:
     """cpu, cuda, or auto -> what torch can use here (cuda falls back to cpu, with a message)."""
@@ -41,7 +43,7 @@ def resolve_device(requested: str) -> str:
     required=True,
     help="Run folder to write.",
 )
-@click.option("--epochs", type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option("--epochs", type=click.IntRange(1, 10000), default=DEFAULT_EPOCHS, show_default=True)
 @click.option("--batch", type=click.IntRange(1, 100000), default=64, show_default=True)
 @click.option("--lr", type=click.FloatRange(0, 1, min_open=True), default=1e-3, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)

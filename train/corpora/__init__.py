@@ -33,8 +33,8 @@ from . import (
 from .schema import EMOTIONS, MANIFEST_COLUMNS, CorpusLoad, Utterance, read_manifest, write_manifest
 
 __all__ = [
-    "CORPORA", "EMOTIONS", "MANIFEST_COLUMNS", "CorpusLoad", "Utterance", "corpus_names",
-    "generate", "is_corpus_spec", "load_spec", "parse_spec", "read_manifest", "write_manifest",
+    "CORPORA", "EMOTIONS", "MANIFEST_COLUMNS", "CorpusLoad", "Utterance",
+    "generate", "load_spec", "parse_spec", "read_manifest", "write_manifest",
 ]  # fmt: skip
 
 CORPORA: dict[str, ModuleType] = {
@@ -55,17 +55,6 @@ CORPORA: dict[str, ModuleType] = {
     )
 }
 _SPEC = re.compile(r"^(?P<name>[a-z][a-z0-9_-]*):(?P<rest>.+)$")
-
-
-def corpus_names() -> list[str]:
-    """Registered loader names."""
-    return list(CORPORA)
-
-
-def is_corpus_spec(text: str) -> bool:
-    """True for ``NAME:...`` with a registered NAME (and not an existing path)."""
-    match = _SPEC.match(text)
-    return match is not None and match.group("name") in CORPORA and not Path(text).exists()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,126 @@
+"""The one composition every command uses: feature row -> gate -> normalize -> model -> decision.
+
+``Pipeline.step`` turns one window's ``FeatureRow`` into zero or more typed events; it has no
+threads and does no I/O, and it reads time only through the ``clock`` it was given, so a test
+can drive it with scripted rows and a fake clock. ``listen``, ``predict``, ``calibrate`` and
+``bench`` differ in what feeds it (``runtime.Listener``) and where its events go, not in this.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .contracts import FeatureRow, Prediction
+from .decision import Decision, DecisionConfig
+from .events import Activation, Emotion, Event, SpeechEnd, SpeechStart
+from .gate import GateConfig, GateDecision, SpeechGate
+from .model import Model
+from .normalize import Normalizer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineConfig:
+    """What ``listen`` can set about the analysis (the source and the sinks aside)."""
+
+    decision: DecisionConfig = DecisionConfig()
+    gate: GateConfig = GateConfig()
+
+
+class Gate(Protocol):
+    """The speech gate as the pipeline uses it (``gate.SpeechGate``, or a scripted one)."""
+
+    def feed(self, chunk: np.ndarray) -> None:
+        """Audio, in order, before the rows of the windows it ends."""
+        ...
+
+    def decide(self, t_end: float, window_s: float) -> GateDecision:
+        """The gate's state after the window ending at ``t_end``."""
+        ...
+
+
+@dataclass
+class Counts:
+    """What the pipeline has seen (for the ``stop`` event, ``predict`` and ``bench``)."""
+
+    windows: int = 0
+    speech_windows: int = 0
+    emotions: int = 0
+    latencies_ms: list[float] = field(default_factory=list)  # window's last sample -> events
+
+
+class Pipeline:
+    """Gate, normalize, model and decide, one window at a time."""
+
+    def __init__(
+        self,
+        *,
+        model: Model,
+        normalizer: Normalizer,
+        config: PipelineConfig = PipelineConfig(),
+        gate: Gate | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        keep_predictions: bool = False,
+        keep_speech_rows: bool = False,
+    ) -> None:
+        self.model = model
+        self.normalizer = normalizer
+        self.config = config
+        self.window_s, self.hop_s = model.sidecar.window_s, model.sidecar.hop_s
+        self.gate: Gate = gate or SpeechGate(config.gate, window_s=self.window_s)
+        self.decision = Decision(model.labels, config.decision)
+        self.counts = Counts()
+        self.predictions: list[tuple[float, Prediction]] = []  # predict's per-window answers
+        self.speech_rows: list[np.ndarray] = []  # calibrate's raw speech-window features
+        self._keep = keep_predictions
+        self._keep_rows = keep_speech_rows
+        self._clock = clock
+
+    def feed(self, chunk: np.ndarray) -> None:
+        """Audio for the speech gate (before openSMILE can finish the windows it ends)."""
+        self.gate.feed(chunk)
+
+    def step(self, row: FeatureRow, *, available_at: float) -> list[Event]:
+        """The events of one window; ``available_at`` = clock time its last sample arrived."""
+        self.counts.windows += 1
+        t = row.t_end
+        gate = self.gate.decide(t, min(self.window_s, t))
+        events: list[Event] = []
+        if gate.started:
+            events.append(SpeechStart(t=t, speech=gate.speech_share))
+        if gate.is_speech:
+            events.extend(self._speech_hop(row, gate.speech_share, available_at))
+        if gate.ended:
+            events.append(SpeechEnd(t=t, speech=gate.speech_share))
+            self.decision.reset()
+        return events
+
+    def _speech_hop(self, row: FeatureRow, speech: float, available_at: float) -> list[Event]:
+        self.counts.speech_windows += 1
+        if self._keep_rows:
+            self.speech_rows.append(row.values)
+        prediction = self.model.predict(self.normalizer(row.values))
+        smoothed = self.decision.update(row.t_end, prediction.scores, prediction.activation)
+        if self._keep:
+            self.predictions.append((row.t_end, prediction))
+        scores = dict(zip(self.model.labels, smoothed.scores.tolist(), strict=True))
+        latent = tuple(prediction.latent.tolist())
+        latency_ms = (self._clock() - available_at) * 1000  # one figure for the hop's events
+        self.counts.latencies_ms.append(latency_ms)
+        activation = Activation(t=row.t_end, label=smoothed.label, confidence=smoothed.confidence,
+                                scores=scores, activation=smoothed.activation, latent=latent,
+                                speech=speech, activation_raw=prediction.activation,
+                                latency_ms=latency_ms)  # fmt: skip
+        events: list[Event] = []
+        if smoothed.emit:
+            self.counts.emotions += 1
+            events.append(Emotion(t=activation.t, label=activation.label,
+                                  confidence=activation.confidence, scores=scores,
+                                  activation=activation.activation, latent=latent, speech=speech,
+                                  latency_ms=latency_ms))  # fmt: skip
+        events.append(activation)
+        return events
