@@ -25,8 +25,7 @@ from serdevice.device.contracts import SAMPLE_RATE
 
 from .corpora.schema import Utterance
 from .features_batch import file_hash
-from .parallel import process_pool
-from .progress import progress_bar
+from .parallel import map_in_order
 
 FORMANT_RATIO = (1.15, 1.30)  # children's formants vs an adult's (the issue's 15-30 %)
 F0_MEDIAN_HZ = (250.0, 400.0)  # children's F0
@@ -88,16 +87,6 @@ def childlike_copies(
     """Child-like copies of ``utterances`` (made once, then read from ``folder``)."""
     folder.mkdir(parents=True, exist_ok=True)
     tasks = [(u.path, folder) for u in utterances]
-    bar = progress_bar(len(tasks), desc="child-like", unit="file", enabled=progress)
-    paths: list[Path] = []
-    if jobs > 1 and len(tasks) > 1:
-        with process_pool(jobs) as pool:
-            for path in pool.map(_make_one, tasks, chunksize=8):
-                paths.append(path)
-                bar.update(1)
-    else:
-        for task in tasks:
-            paths.append(_make_one(task))
-            bar.update(1)
-    bar.close()
+    paths = map_in_order(_make_one, tasks, jobs=jobs, desc="child-like", chunksize=8,
+                         progress=progress)  # fmt: skip
     return [replace(u, path=p) for u, p in zip(utterances, paths, strict=True)]

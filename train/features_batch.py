@@ -29,8 +29,7 @@ from serdevice.device.contracts import (
 )
 from serdevice.device.features import opensmile_version
 
-from .parallel import process_pool
-from .progress import progress_bar
+from .parallel import map_in_order
 
 LEVELS = ("clip", "window")
 META_COLUMNS = ("file", "start_s", "end_s")
@@ -151,18 +150,7 @@ def extract(
         raise InputError(f"unknown level {level!r}: choose one of {', '.join(LEVELS)}")
     spec = ExtractionSpec(level=level, window_s=window_s, hop_s=hop_s)
     tasks = [(Path(p), spec, cache_dir) for p in paths]
-    results: list[tuple[np.ndarray, bool]] = []
-    bar = progress_bar(len(tasks), desc="eGeMAPS", unit="file", enabled=progress)
-    if jobs > 1 and len(tasks) > 1:
-        with process_pool(jobs) as pool:
-            for result in pool.map(_extract_cached, tasks, chunksize=4):
-                results.append(result)
-                bar.update(1)
-    else:
-        for task in tasks:
-            results.append(_extract_cached(task))
-            bar.update(1)
-    bar.close()
+    results = map_in_order(_extract_cached, tasks, jobs=jobs, desc="eGeMAPS", progress=progress)
     # One frame from stacked arrays: a DataFrame per file costs minutes for a few thousand files.
     columns = [*META_COLUMNS, *FEATURE_NAMES]
     blocks = [rows.reshape(-1, 2 + len(FEATURE_NAMES)) for rows, _ in results]

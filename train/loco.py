@@ -37,8 +37,7 @@ from .corpora.schema import Utterance
 from .dataset import FOUR_CLASSES, FeatureSet, concat, features_of
 from .features_batch import default_cache_dir, file_hash
 from .metrics import balanced_accuracy, spearman
-from .parallel import process_pool
-from .progress import progress_bar
+from .parallel import map_in_order
 from .recipe import REAL_CORPORA, Recipe, corpus_specs
 
 TASKS = {"N-S-A": ("neutral", "sad", "angry"), "N-S-H-A": FOUR_CLASSES}
@@ -104,19 +103,8 @@ def device_speech_rows(
     """The speech windows' raw eGeMAPS rows of each file, as the device's stream computes them."""
     cache = (cache_dir or default_cache_dir()).parent / "device-rows"
     tasks = [(Path(p), window_s, hop_s, cache) for p in paths]
-    bar = progress_bar(len(tasks), desc="device rows", unit="file", enabled=progress)
-    out: list[np.ndarray] = []
-    if jobs > 1 and len(tasks) > 1:
-        with process_pool(jobs) as pool:
-            for rows in pool.map(_speech_rows, tasks, chunksize=8):
-                out.append(rows)
-                bar.update(1)
-    else:
-        for task in tasks:
-            out.append(_speech_rows(task))
-            bar.update(1)
-    bar.close()
-    return out
+    return map_in_order(_speech_rows, tasks, jobs=jobs, desc="device rows", chunksize=8,
+                        progress=progress)  # fmt: skip
 
 
 # --- answers and scores --------------------------------------------------------------------
