@@ -43,13 +43,14 @@ def test_data_check_json_gives_exact_counts(cli, name):
 def test_a_few_clips_read_and_the_gate_keeps_their_speech(name):
     """Clean real speech: every clip gets at least one speech window, short words included."""
     from serdevice.device.calibration import collect_speech_rows
+    from serdevice.device.model import Model
     from serdevice.device.sources import FileSource
     from serdevice.train.corpora import load_spec
 
+    model = Model.load("dae_metric_act")
     utterances = load_spec(f"{name}:{CORPORA / name}").utterances
     for utterance in utterances[:: max(1, len(utterances) // 3)][:3]:
         clip = read_audio(utterance.path)
         assert clip.duration_s > 0.5 and clip.samples.dtype.name == "float32"
-        heard = collect_speech_rows(FileSource(utterance.path, realtime=False), window_s=2.0,
-                                    hop_s=0.5)  # fmt: skip
+        heard = collect_speech_rows(FileSource(utterance.path, realtime=False), model)
         assert len(heard.rows) >= 1, f"{utterance.path.name}: no speech window"
