@@ -45,7 +45,8 @@ class Start:
     hop_s: float
     backend: str
     labels: tuple[str, ...]
-    calibration: dict[str, Any] | None = None  # the wearer's calibration in use (None: none)
+    calibration: dict[str, Any] | None = None  # the wearer's calibration in use (null: none)
+    keep_null: ClassVar[tuple[str, ...]] = ("calibration",)  # written as null, not left out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,7 +151,7 @@ def fields_of(event: Event | Counters) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for spec in dataclasses.fields(event):
         value = getattr(event, spec.name)
-        if value is None:
+        if value is None and spec.name not in getattr(event, "keep_null", ()):
             continue
         if isinstance(value, Counters):
             out.update(fields_of(value))
