@@ -6,16 +6,15 @@ Screenshots go to each test's tmp dir. The browser reaches 127.0.0.1 and file://
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from browser import chromium, missing
+from live_listen import served_url, start_listen
 from report_events import session_events, write_jsonl
 
 from serdevice.device.audio import read_audio
@@ -65,21 +64,6 @@ def test_report_renders_the_expected_points_and_bands(cli, tmp_path):
         assert "Session report" in driver.title
         assert driver.save_screenshot(str(tmp_path / "report.png"))
     assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"
-
-
-def start_listen(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "serdevice.device.cli", "listen", *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env)  # fmt: skip
-
-
-def served_url(process: subprocess.Popen) -> str:
-    assert process.stderr is not None
-    line = process.stderr.readline().decode()
-    match = re.search(r"live page on (http://\S+)", line)
-    assert match, line
-    return match.group(1)
 
 
 def wait_for(driver, script: str, timeout_s: float = 20.0):

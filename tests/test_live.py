@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from live_listen import served_url, start_listen
 
 from serdevice.device.contracts import InputError
 from serdevice.device.live import (
@@ -119,21 +117,6 @@ def test_off_loopback_requires_the_token_in_constant_time_compare():
         conn.close()
     finally:
         sink.close()
-
-
-def start_listen(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "serdevice.device.cli", "listen", *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env)  # fmt: skip
-
-
-def served_url(process: subprocess.Popen) -> str:
-    assert process.stderr is not None
-    line = process.stderr.readline().decode()
-    match = re.search(r"live page on (http://\S+)", line)
-    assert match, line
-    return match.group(1)
 
 
 def test_listen_serve_on_all_interfaces_prints_a_generated_token_and_refuses_without_it():
