@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from venvs import REPO, side_venv
+from venvs import REPO, run_measured, side_venv
 
 SAMPLE = REPO / "device" / "data" / "sample.wav"
 
@@ -26,20 +26,6 @@ def test_device_extra_brings_no_training_packages(device_python):
                                       text=True, check=True).stdout)  # fmt: skip
     assert found == {"torch": False, "sklearn": False, "litert_torch": False, "tensorflow": False,
                      "ai_edge_litert": True, "opensmile": True, "psycopg": False}  # fmt: skip
-
-
-def run_measured(device_python: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Run ``serdevice ARGS`` in the device venv; return the result and its peak RSS in MB."""
-    code = (
-        "import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', "
-        f"'serdevice.device.cli', *{list(args)!r}], capture_output=True, text=True); "
-        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, file=sys.stderr); "
-        "sys.exit(r.returncode)"
-    )
-    result = subprocess.run([str(device_python), "-c", code], capture_output=True, text=True,
-                            cwd="/")  # fmt: skip
-    return result, float(result.stderr.strip().splitlines()[-1])
 
 
 def test_listen_runs_within_100_mb(device_python):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 from report_events import session_events, write_jsonl
-from venvs import REPO, side_venv
+from venvs import REPO, run_measured, side_venv
 
 SAMPLE = REPO / "device" / "data" / "sample.wav"
 
@@ -15,20 +14,6 @@ SAMPLE = REPO / "device" / "data" / "sample.wav"
 @pytest.fixture(scope="module")
 def device_python():
     return side_venv(".venv-device", [f"{REPO}[device]"])  # the same venv as the other install test
-
-
-def run_measured(device_python, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Run ``serdevice ARGS`` in the device venv; return the result and its peak RSS in MB."""
-    code = (
-        "import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', "
-        f"'serdevice.device.cli', *{list(args)!r}], capture_output=True, text=True); "
-        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, file=sys.stderr); "
-        "sys.exit(r.returncode)"
-    )
-    result = subprocess.run([str(device_python), "-c", code], capture_output=True, text=True,
-                            cwd="/")  # fmt: skip
-    return result, float(result.stderr.strip().splitlines()[-1])
 
 
 def test_listen_serving_the_live_page_runs_within_100_mb(device_python):

@@ -33,3 +33,17 @@ def side_venv(name: str, requirements: list[str]) -> Path:
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
                     str(REPO)], check=True, capture_output=True, timeout=600)  # fmt: skip
     return python
+
+
+def run_measured(device_python: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``serdevice ARGS`` in the device venv; return the result and its peak RSS in MB."""
+    code = (
+        "import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', "
+        f"'serdevice.device.cli', *{list(args)!r}], capture_output=True, text=True); "
+        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, file=sys.stderr); "
+        "sys.exit(r.returncode)"
+    )
+    result = subprocess.run([str(device_python), "-c", code], capture_output=True, text=True,
+                            cwd="/")  # fmt: skip
+    return result, float(result.stderr.strip().splitlines()[-1])
