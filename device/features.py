@@ -46,9 +46,12 @@ RING_SAMPLES = 64000  # openSMILE's audio ring (opensmile_conf/source_ring.conf.
 LOOKAHEAD_S = 0.07
 LOOKAHEAD_STEP_S = 0.01
 # Each write costs openSMILE a pass over its ~60 components (~0.4 ms CPU here), so audio is
-# handed over in pieces of up to FLUSH_S, plus one piece that ends exactly at each window's
-# closing point, so that no window waits for the next piece.
-FLUSH_S = 0.1
+# handed over in as few pieces as latency allows: between two closing points, one piece of up to
+# BULK_S that ends LEAD_S before the next closing point (openSMILE works through it while the
+# rest of the window's look-ahead is still being captured), then the short piece that ends at the
+# closing point. Two writes a hop instead of one per 100 ms.
+BULK_S = 0.4
+LEAD_S = 0.1
 # Back-off when the ring is full (only in faster-than-real-time use): openSMILE drains it in µs-ms.
 _FULL_RING_WAIT_S = 0.001
 
@@ -141,9 +144,10 @@ class StreamingEgemaps:
 
     ``push`` chunks of any size; each finished window is handed to ``on_row`` (called on the
     openSMILE thread) or kept for ``drain``. Audio is written to openSMILE in pieces of up to
-    ``FLUSH_S``, cut so that the audio that can close the next window (``LOOKAHEAD_S`` past its
-    end, then every ``LOOKAHEAD_STEP_S``) is written as soon as it is pushed. ``close`` ends the input, flushes the last rows and joins the
-    thread; it is idempotent, and the object is a context manager.
+    ``BULK_S``, cut so that the audio that can close the next window (``LOOKAHEAD_S`` past its
+    end, then every ``LOOKAHEAD_STEP_S``) is written as soon as it is pushed, in a short piece of
+    its own (``LEAD_S``). ``close`` ends the input, flushes the last rows and joins the thread;
+    it is idempotent, and the object is a context manager.
     """
 
     def __init__(
@@ -161,7 +165,8 @@ class StreamingEgemaps:
         self.samples_pushed = 0  # received by push
         self._written = 0  # handed to openSMILE
         self._pending: list[np.ndarray] = []
-        self._flush_samples = round(FLUSH_S * SAMPLE_RATE)
+        self._bulk_samples = round(BULK_S * SAMPLE_RATE)
+        self._lead_samples = round(LEAD_S * SAMPLE_RATE)
         self._step_samples = round(LOOKAHEAD_STEP_S * SAMPLE_RATE)
         self._on_row = on_row
         self._kept: list[FeatureRow] = []
@@ -209,11 +214,11 @@ class StreamingEgemaps:
             return
         self._pending.append(samples)
         self.samples_pushed += len(samples)
-        close = self._closing_point()
-        if close is not None and self.samples_pushed >= close:
-            self._write_until(close)  # the next window may close now: hand it over at once
-        if self.samples_pushed - self._written >= self._flush_samples:
-            self._write_until(self.samples_pushed)
+        cut = self._next_write()
+        if self.samples_pushed >= cut:
+            self._write_until(cut)  # a closing piece (or a bulk one): hand it over at once
+        if self.samples_pushed - self._written >= self._bulk_samples:
+            self._write_until(self.samples_pushed)  # faster than real time: big pieces
 
     def _closing_point(self) -> int | None:
         """The sample count that may let openSMILE close the next window whose row has not come
@@ -228,14 +233,20 @@ class StreamingEgemaps:
         """Write every pushed sample to openSMILE now."""
         self._write_until(self.samples_pushed)
 
-    def next_cut(self, pushed: int) -> int:
-        """Where the next chunk should end (a ``sources.Schedule``): where the next window may
-        close, or one write's worth of audio on, whichever comes first."""
-        piece = pushed + self._flush_samples
+    def _next_write(self) -> int:
+        """Where the next piece written to openSMILE ends (a total sample count)."""
+        bulk = self._written + self._bulk_samples
         close = self._closing_point()
         if close is None:
-            return piece
-        return min(piece, close if close > pushed else pushed + self._step_samples)
+            return bulk
+        lead = close - self._lead_samples
+        return min(bulk, lead) if lead > self._written else close
+
+    def next_cut(self, pushed: int) -> int:
+        """Where the next chunk should end (a ``sources.Schedule``): where the next piece is
+        written to openSMILE (a window may close there), or a look-ahead step on."""
+        cut = self._next_write()
+        return cut if cut > pushed else pushed + self._step_samples
 
     def _write_until(self, end: int) -> None:
         """Write the pending audio up to sample ``end`` (total count) to openSMILE."""

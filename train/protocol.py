@@ -34,7 +34,8 @@ Models then standardize with their training rows' statistics and drop nothing mo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ from .defaults import DEFAULT_EPOCHS
 from .heads import fit_activation, fit_svc
 from .losses import DEFAULT_METRIC_FORM
 from .metrics import adjusted_r2, balanced_accuracy, pair_distance_r2, spearman
-from .models import REFERENCE_METHOD
+from .models import REFERENCE_METHOD, VAE_METRIC_METHODS
 from .parallel import process_pool
 from .preprocess import Standardizer, standardize_and_drop
 from .training import TrainConfig, encode, fit
@@ -327,19 +328,37 @@ class Protocol:
         encoders = tuple(m for m in self.methods if m != REFERENCE_METHOD)
         rows = make_rows(encoders, variants=self.variants)
         tasks = [(replace(self, on_step=_silent), level, row, source, targets) for row in rows]
-        if self.jobs > 1 and len(tasks) > 1:
-            with process_pool(self.jobs) as pool:
-                for done, (row, part, hit) in enumerate(pool.map(_run_row, tasks), start=1):
-                    results.merge(part)
-                    cached = ", cached" if hit else ""
-                    self.on_step(f"{level}: {row.name} done ({done}/{len(rows)}{cached})")
-        else:
-            for done, task in enumerate(tasks, start=1):
-                row, part, hit = _run_row(task)
-                results.merge(part)
-                cached = ", cached" if hit else ""
-                self.on_step(f"{level}: {row.name} done ({done}/{len(rows)}{cached})")
+        parts: dict[int, Results] = {}
+        for done, (index, row, part, hit) in enumerate(self._run_rows(tasks), start=1):
+            parts[index] = part
+            cached = ", cached" if hit else ""
+            self.on_step(f"{level}: {row.name} done ({done}/{len(rows)}{cached})")
+        for index in range(len(tasks)):  # merged in the rows' order, whichever finished first
+            results.merge(parts[index])
         results.seconds[level] = time.time() - started
+
+    def _run_rows(
+        self, tasks: list[tuple[Protocol, str, Row, Corpus, list[Corpus]]]
+    ) -> Iterator[tuple[int, Row, Results, bool]]:
+        """(index, row, its results, cache hit) of each task as it finishes; with several jobs
+        the slowest rows start first, so no worker is left alone with one at the end."""
+        order = sorted(range(len(tasks)), key=lambda i: -self._expected_cost(tasks[i][2]))
+        if self.jobs <= 1 or len(tasks) <= 1:
+            for index in range(len(tasks)):
+                yield (index, *_run_row(tasks[index]))
+            return
+        with process_pool(self.jobs) as pool:
+            futures = {pool.submit(_run_row, tasks[index]): index for index in order}
+            for future in as_completed(futures):
+                yield (futures[future], *future.result())
+
+    def _expected_cost(self, row: Row) -> float:
+        """A rough measure of a row's training time: epochs (tuned ones included), twice for the
+        cluster and metric VAEs (the slowest steps), and more for the rows that also train on
+        each target's labels."""
+        slow = row.method in ("vae-cluster", *VAE_METRIC_METHODS)
+        supervised = self.supervised and row.name in SUPERVISED_ROWS
+        return self.config(row).epochs * (1 + slow) * (1 + supervised)
 
 
 def _run_row(

@@ -134,6 +134,19 @@ def accuracy_table(s: dict[str, Any], level: str, methods: list[str], source: st
     return _table(header, rows)
 
 
+NOT_RUN_NOTE = (
+    "Not run at this level (`--extras` names the levels that run the unlabeled "
+    "comparison, the signed-first and VAE metric rows and the supervised rows; "
+    "`--extras both` runs them at both)."
+)
+
+
+def has_setting(results: Results, level: str, setting: str) -> bool:
+    """Whether any row at ``level`` was scored in ``setting``."""
+    return any(setting in cell for rows in [results.folds.get(level, {})]
+               for by_corpus in rows.values() for cell in by_corpus.values())  # fmt: skip
+
+
 def unlabeled_gain_table(results: Results, level: str, methods: list[str],
                          targets: list[str]) -> list[str]:  # fmt: skip
     """Per row: mean over targets of (with - without 20 % unlabeled), mean ± std over seeds."""
@@ -321,18 +334,22 @@ def level_tables(s: dict[str, Any], results: Results, level: str, rows: list[str
     lines = [f"### Balanced accuracy — transfer (encoder trained on {source})", ""]
     lines += accuracy_table(s, level, rows, source, targets, "transfer") + [""]
     lines += [f"### Balanced accuracy — transfer + {share} % unlabeled target audio in the "
-              "encoder's training", "",
-              f"Each target's other {100 - share} % (held-out), scored with the encoder trained "
-              f"without (held-out) and with (+unl.) {share} % of every target's files (no "
-              "labels): same standardization (the "
-              f"training corpus's), same rows; mean ± std over {seeds} seed(s), each seed the "
-              "mean over head folds.", ""]  # fmt: skip
-    corpora = [(t, setting) for t in targets for setting in ("transfer-heldout",
-                                                             "transfer+unlabeled")]  # fmt: skip
-    lines += metric_table(s, level, encoders, corpora,
-                          [("N-S-A", "bacc_nsa"), ("N-S-H-A", "bacc_nsha")]) + [""]  # fmt: skip
-    lines += [f"Gain from the {share} % unlabeled audio (with − without, mean over targets):", ""]
-    lines += unlabeled_gain_table(results, level, encoders, targets) + [""]
+              "encoder's training", ""]  # fmt: skip
+    unlabeled = has_setting(results, level, "transfer+unlabeled")
+    if unlabeled:
+        lines += [f"Each target's other {100 - share} % (held-out), scored with the encoder "
+                  f"trained without (held-out) and with (+unl.) {share} % of every target's files "
+                  "(no labels): same standardization (the training corpus's), same rows; mean ± "
+                  f"std over {seeds} seed(s), each seed the mean over head folds.", ""]  # fmt: skip
+        corpora = [(t, setting) for t in targets for setting in ("transfer-heldout",
+                                                                 "transfer+unlabeled")]  # fmt: skip
+        lines += metric_table(s, level, encoders, corpora,
+                              [("N-S-A", "bacc_nsa"), ("N-S-H-A", "bacc_nsha")]) + [""]  # fmt: skip
+        lines += [f"Gain from the {share} % unlabeled audio (with − without, mean over targets):",
+                  ""]  # fmt: skip
+        lines += unlabeled_gain_table(results, level, encoders, targets) + [""]
+    else:
+        lines += [NOT_RUN_NOTE, ""]
     lines += ["### Adjusted R² of z_d on l_d — the seed's first table", ""]
     zd_rows = [m for m in encoders if m.startswith("dae")]
     corpora = [(source, "in-domain")] + [(t, "transfer") for t in targets]
@@ -376,11 +393,14 @@ def level_tables(s: dict[str, Any], results: Results, level: str, rows: list[str
                          + [seed_value(PUBLISHED_RHO, PUBLISHED_R2_CORPORA, seed_row, t, i)
                             for t in targets for i in (0, 1)])  # fmt: skip
         lines += _table(header, table) + [""]
-    corpora = [(t, setting) for t in targets for setting in ("transfer", "transfer-heldout",
-                                                             "transfer+unlabeled")]  # fmt: skip
+    settings = (
+        ("transfer", "transfer-heldout", "transfer+unlabeled") if unlabeled else ("transfer",)
+    )
+    corpora = [(t, setting) for t in targets for setting in settings]
     for name, key in (("activation", "spearman_act"), ("valence", "spearman_val")):
-        lines += [f"### Spearman's ρ, {name}: transfer; held-out {100 - share} % without and with "
-                  f"the {share} % unlabeled (+unl.)", ""]  # fmt: skip
+        lines += [f"### Spearman's ρ, {name}: transfer"
+                  + (f"; held-out {100 - share} % without and with the {share} % unlabeled (+unl.)"
+                     if unlabeled else ""), ""]  # fmt: skip
         lines += metric_table(s, level, encoders, corpora, [(f"ρ-{name[:3].title()}", key)])
         lines += [""]
     lines += RHO_NOTE

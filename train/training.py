@@ -100,7 +100,9 @@ def fit(
     rng = np.random.default_rng(config.seed)
     device = torch.device(config.device)
     model = build_autoencoder(config.method, config.hidden).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    # foreach: one fused update for all parameters; the same values, bit for bit, as the
+    # per-tensor loop (checked), at a fraction of its Python overhead on these tiny nets
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
     tensors = [torch.as_tensor(a, device=device) for a in (
         np.asarray(x_std, np.float32), np.asarray(classes, np.int64),
         np.asarray(activation, np.float32), np.asarray(valence, np.float32))]  # fmt: skip
@@ -110,7 +112,7 @@ def fit(
     model.train()
     for epoch in range(1, config.epochs + 1):
         order = torch.as_tensor(rng.permutation(n), device=device)
-        sums: dict[str, float] = {}
+        weighted: list[torch.Tensor] = []  # each batch's terms times its share of the epoch
         for start in range(0, n, config.batch):
             idx = order[start : start + config.batch]
             terms = batch_loss(model, tensors[0][idx], config=config, epoch=epoch,
@@ -119,8 +121,9 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             terms["total"].backward()
             optimizer.step()
-            for key, value in terms.items():
-                sums[key] = sums.get(key, 0.0) + float(value.detach()) * len(idx) / n
+            # kept as tensors: one conversion per epoch instead of one per term and batch
+            weighted.append(torch.stack([v.detach() for v in terms.values()]) * (len(idx) / n))
+        sums = dict(zip(terms, torch.stack(weighted).double().sum(0).tolist(), strict=True))
         result.history.append({"epoch": epoch, **sums})
         bar.set_postfix_str(" ".join(f"{k}={v:.3f}" for k, v in sums.items()))
         bar.update(1)

@@ -11,6 +11,7 @@ from ..calibration import DEFAULT_PRIOR_WINDOWS
 from ..contracts import InputError
 from ..gate import GateConfig
 from ..model import DEFAULT_MODEL
+from .options import vad_aggressiveness_option
 
 DEFAULT_MIC_MINUTES = 5.0
 
@@ -54,12 +55,7 @@ DEFAULT_MIC_MINUTES = 5.0
     required=True,
     help="Where to write the calibration JSON (statistics only).",
 )
-@click.option(
-    "--vad-aggressiveness",
-    type=click.IntRange(0, 3),
-    default=GateConfig().aggressiveness,
-    show_default=True,
-)
+@vad_aggressiveness_option
 def calibrate(
     model_name: str,
     source: str,

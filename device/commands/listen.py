@@ -15,9 +15,9 @@ from ..events import Error
 from ..gate import GateConfig
 from ..model import DEFAULT_MODEL
 from ..mqtt import mqtt_options
+from .options import vad_aggressiveness_option
 
 _DECISION = DecisionConfig()  # the defaults live in the config classes; the options show them
-_GATE = GateConfig()
 SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (with --rate)."
 
 
@@ -178,12 +178,7 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
     default=None,
     help="A wearer's calibration file (serdevice calibrate).",
 )
-@click.option(
-    "--vad-aggressiveness",
-    type=click.IntRange(0, 3),
-    default=_GATE.aggressiveness,
-    show_default=True,
-)
+@vad_aggressiveness_option
 @click.option(
     "--serve",
     default=None,

@@ -74,8 +74,9 @@ def display_name(spec: str) -> str:
     type=click.Choice(["clip", "both", "none"]),
     default="clip",
     show_default=True,
-    help="Levels that also run the signed-first metric rows, the VAE metric rows and the rows "
-    "trained on each target's labels (the seed reports them at clip level).",
+    help="Levels that also run the signed-first metric rows, the VAE metric rows, the rows "
+    "trained on each target's labels and the with/without unlabeled comparison (the seed reports "
+    "them at clip level; at window level they would double the run time).",
 )
 @click.option(
     "--tuning",
@@ -183,9 +184,10 @@ def evaluate(
         if lvl == "clip" or not sizes:
             sizes = {c.name: len(c.data) for c in [source, *corpora]}
         with_extras = extras == "both" or extras == lvl
-        replace(protocol, variants=with_extras, supervised=with_extras).run(
+        replace(protocol, variants=with_extras, supervised=with_extras,
+                unlabeled_seeds=unlabeled_seeds if with_extras else 0).run(
             lvl, source, corpora, results
-        )
+        )  # fmt: skip
     meta = {
         "command": "serdevice " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
