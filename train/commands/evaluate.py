@@ -76,7 +76,7 @@ def display_name(spec: str) -> str:
     show_default=True,
     help="Levels that also run the signed-first metric rows, the VAE metric rows, the rows "
     "trained on each target's labels and the with/without unlabeled comparison (the seed reports "
-    "them at clip level; at window level they would double the run time).",
+    "them at clip level; at window level they double that level's run time).",
 )
 @click.option(
     "--tuning",
