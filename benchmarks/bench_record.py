@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test servers
-from fleet import PlainBroker, Postgres, postgres_bindir  # noqa: E402
+from fleet import PlainBroker, running_postgres  # noqa: E402
 
 from serdevice.device.loadgen import run_companions  # noqa: E402
 from serdevice.device.mqtt import parse_settings  # noqa: E402
@@ -37,14 +37,7 @@ def broker(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pg():
-    pytest.importorskip("psycopg", reason="psycopg not installed: pip install 'serdevice[server]'")
-    bindir = postgres_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed: make setup")
-    server = Postgres(bindir)
-    server.start()
-    yield server
-    server.close()
+    yield from running_postgres()
 
 
 class Drain:

@@ -44,13 +44,6 @@ def cli():
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server for the whole session (tests/fleet.py), torn down at the end."""
-    from fleet import Postgres, postgres_bindir
+    from fleet import running_postgres
 
-    pytest.importorskip("psycopg", reason="psycopg not installed: pip install 'serdevice[server]'")
-    bindir = postgres_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed: make setup")
-    server = Postgres(bindir)
-    server.start()
-    yield server
-    server.close()
+    yield from running_postgres()

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,3 +185,18 @@ class Postgres:
             self.stop()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def running_postgres() -> Iterator[Postgres]:
+    """A started throwaway PostgreSQL for a pytest fixture to yield (skips the test when psycopg
+    or the server binaries are missing); closed when the fixture ends."""
+    import pytest
+
+    pytest.importorskip("psycopg", reason="psycopg not installed: pip install 'serdevice[server]'")
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed: make setup")
+    server = Postgres(bindir)
+    server.start()
+    yield server
+    server.close()
