@@ -70,7 +70,7 @@ COMMANDS: dict[str, CommandSpec] = {
     ),
     "export": CommandSpec(
         target="serdevice.export.commands:export",
-        help="Export a trained run to int8 TFLite with the heads baked in, plus a sidecar.",
+        help="Export a trained run to int8 (or int16x8) TFLite with the heads baked in, plus a sidecar.",
         extra="export",
     ),
     "model": CommandSpec(
@@ -183,7 +183,7 @@ def cli() -> None:
     """serdevice: on-device streaming speech-emotion recognition.
 
     eGeMAPS features -> a compact (<400-parameter) autoencoder -> a linear SVC on its 2-D
-    latent, as int8 TFLite. Headline: serdevice listen --model dae_metric_act.tflite
+    latent, as TFLite with int8 weights. Headline: serdevice listen --model dae_metric_act.tflite
     """
 
 

@@ -22,7 +22,7 @@ from .contracts import (
 )
 
 OUTPUT_NAMES = ("latent", "scores", "activation")
-QUANTIZATIONS = ("int8", "float32")
+QUANTIZATIONS = ("int8", "int16x8", "float32")  # int16x8: int8 weights, int16 activations
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{parity['n_held_out']} windows of unseen speakers: argmax agreement "
               f"{parity['argmax_agreement']:.3f}, balanced accuracy "
               f"{parity['balanced_accuracy_float']:.3f} float / {parity['balanced_accuracy_tflite']:.3f} "
-              f"int8, activation error max {parity['activation_max_abs_error']:.3f} "
+              f"{recipe.quantization}, activation error max {parity['activation_max_abs_error']:.3f} "
               f"({time.time() - started:.0f} s)", file=sys.stderr)  # fmt: skip
         for problem in parity_failures(parity):
             print(f"{name}: parity below target: {problem}", file=sys.stderr)

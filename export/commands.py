@@ -1,4 +1,4 @@
-"""``serdevice export``: a trained run -> int8 TFLite with the heads baked in, plus its sidecar."""
+"""``serdevice export``: a trained run -> int8 (or int16x8) TFLite with the heads baked in, plus its sidecar."""
 
 from __future__ import annotations
 
@@ -18,17 +18,19 @@ import click
 )
 @click.option(
     "--quantization",
-    type=click.Choice(["int8", "float32"]),
+    type=click.Choice(["int8", "int16x8", "float32"]),
     default="int8",
     show_default=True,
     help="int8: input and the encoder's 88 -> h layer in int8 (post-training, calibrated), "
-    "the 2-D latent and heads in float32; float32: no quantization.",
+    "the 2-D latent and heads in float32; int16x8: the same int8 weights with that layer's "
+    "input and output in int16 (finer steps, same size; the bundled models' kind); "
+    "float32: no quantization.",
 )
 @click.option(
     "--calibration-data",
     "calibration_spec",
     default=None,
-    help="Corpus spec whose features calibrate int8 (default: the run's training features).",
+    help="Corpus spec whose features calibrate the quantizer (default: the run's training features).",
 )
 @click.option("--name", default=None, help="Model name in the sidecar [default: NAME].")
 def export(

@@ -1,12 +1,22 @@
 """One TFLite graph per run: standardized eGeMAPS -> encoder -> latent -> SVC scores, activation.
 
-Post-training static int8 quantization (litert-torch PT2E), calibrated on the run's standardized
-training features, of the encoder's wide 88 -> h layer: its input, per-channel weights and output.
-Tanh, the h -> 2 layer and the two heads (25 parameters) stay float32, so the 2-D latent and the
-near-tied SVC scores are not rounded to int8 steps: full int8 flipped 2-4 % of the decisions
-against float on the bundled models, this keeps argmax agreement >= 99 %. Standardization stays
-outside the graph (DESIGN.md: baking raw-feature scaling into int8 was measured to destroy
-accuracy); the device normalizes in float.
+Post-training static quantization (litert-torch PT2E), calibrated on the run's standardized
+training features, of the encoder's wide 88 -> h layer: its input, per-channel int8 weights and
+output. Tanh, the h -> 2 layer and the two heads (25 parameters) stay float32, so the 2-D latent
+and the near-tied SVC scores are not rounded to int8 steps: full int8 flipped 2-4 % of the
+decisions against float on the bundled models. Two kinds:
+
+- ``int8``: that layer's input and output in int8. Its input step (8/255 of a z-score, the
+  device clips at +-4) is most of what remains of the error; it flipped 1.1-1.2 % of the windows
+  of unseen speakers on models trained with child-like copies (argmax agreement 0.988 < 0.99).
+- ``int16x8`` (TFLite's 16x8 mode): the same int8 weights, the layer's input and output in int16
+  (a step 256 times finer); the same size and parameters, and what the bundled models use. The
+  converter writes that layer with an int32 bias (FULLY_CONNECTED version 11, TFLite >= 2.15);
+  ``older_runtime_form`` rewrites it with the int64 bias of the original 16x8 kernel (version 7)
+  so ``tflite-runtime`` 2.14, the last on PyPI and what some Pi images ship, loads it too.
+
+Standardization stays outside the graph (DESIGN.md: baking raw-feature scaling into int8 was
+measured to destroy accuracy); the device normalizes in float.
 """
 
 from __future__ import annotations
@@ -78,7 +88,7 @@ def _quiet() -> Any:
 
 
 def convert(graph: ExportGraph, representative: np.ndarray, *, quantization: str) -> bytes:
-    """The .tflite bytes of ``graph`` (int8 PT2E static, or float32)."""
+    """The .tflite bytes of ``graph`` (PT2E static int8 or int16x8, or float32)."""
     graph = graph.eval()
     example = (torch.zeros(1, N_FEATURES),)
     with _quiet() as log:
@@ -88,11 +98,12 @@ def convert(graph: ExportGraph, representative: np.ndarray, *, quantization: str
             if quantization == "float32":
                 edge = litert_torch.convert(graph, example)
             else:
-                edge = _convert_int8(graph, example, representative)
+                edge = _convert_quantized(graph, example, representative, quantization)
             with tempfile.TemporaryDirectory(prefix="serdevice-export-") as tmp:
                 path = Path(tmp) / "model.tflite"
                 edge.export(str(path))
-                return path.read_bytes()
+                model_bytes = path.read_bytes()
+            return older_runtime_form(model_bytes) if quantization == "int16x8" else model_bytes
         except Exception as exc:  # noqa: BLE001 - the converter's errors are many and deep
             tail = log.getvalue().strip().splitlines()[-1:] or [""]
             raise RuntimeFailure(f"TFLite conversion failed: {exc} {tail[0]}".strip()) from None
@@ -106,14 +117,14 @@ INT8_MODULE = "encoder.hidden"
 TANH_INPUT_CAP = 3.0
 
 
-def _convert_int8(
-    graph: nn.Module, example: tuple[torch.Tensor], representative: np.ndarray
+def _convert_quantized(
+    graph: nn.Module, example: tuple[torch.Tensor], representative: np.ndarray, quantization: str
 ) -> Any:
     import litert_torch
     from litert_torch.quantize import pt2e_quantizer, quant_config
     from torchao.quantization.pt2e import quantize_pt2e
 
-    quantizer = _wide_layer_quantizer(pt2e_quantizer)
+    quantizer = _wide_layer_quantizer(pt2e_quantizer, quantization)
     module = torch.export.export(graph, example).module()
     module = quantize_pt2e.prepare_pt2e(module, quantizer)
     with torch.no_grad():
@@ -130,7 +141,7 @@ def in_module(node: Any, name: str) -> bool:
     return any(fqn == name or str(fqn).startswith(name + ".") for fqn, _ in stack)
 
 
-def _wide_layer_quantizer(pt2e_quantizer: Any) -> Any:
+def _wide_layer_quantizer(pt2e_quantizer: Any, quantization: str) -> Any:
     """A PT2E quantizer that annotates only ``INT8_MODULE``; everything after it stays float.
 
     litert-torch's own ``set_module_name`` filter does not match torch 2.13's module-stack keys
@@ -146,15 +157,16 @@ def _wide_layer_quantizer(pt2e_quantizer: Any) -> Any:
             propagate_annotation(model)
             return model
 
-    return WideLayerQuantizer().set_global(_int8_config(pt2e_quantizer))
+    return WideLayerQuantizer().set_global(_layer_config(pt2e_quantizer, quantization))
 
 
-def _int8_config(pt2e_quantizer: Any) -> Any:
+def _layer_config(pt2e_quantizer: Any, quantization: str) -> Any:
     """Per-channel symmetric int8 weights; min/max observers for the input, capped for the output.
 
     The default histogram observer trims the tails of a range (it clipped the activation output
     near 5 when the heads were int8); min/max keeps the input's whole calibrated range, which the
-    device's z-score clip (+-4) bounds.
+    device's z-score clip (+-4) bounds. For ``int16x8`` both activations are int16 with zero point
+    0, as TFLite's 16x8 kernels require.
     """
     from torchao.quantization.pt2e.observer import MinMaxObserver
 
@@ -173,7 +185,57 @@ def _int8_config(pt2e_quantizer: Any) -> Any:
         config.output_activation,
         observer_or_fake_quant_ctr=CappedMinMaxObserver.with_args(eps=2**-12),
     )
+    if quantization == "int16x8":
+        wide = {"dtype": torch.int16, "quant_min": -32767, "quant_max": 32767,
+                "qscheme": torch.per_tensor_symmetric}  # fmt: skip
+        observed = dataclasses.replace(observed, **wide)
+        capped = dataclasses.replace(capped, **wide)
     return dataclasses.replace(config, input_activation=observed, output_activation=capped)
+
+
+# FULLY_CONNECTED with int16 activations, int8 weights and an int64 bias: the 16x8 kernel's
+# first version (TFLite 2.4); version 11 (an int32 bias) needs TFLite 2.15 or later.
+FC_INT16_VERSION = 7
+
+
+def older_runtime_form(model_bytes: bytes) -> bytes:
+    """The same graph with each int16 FULLY_CONNECTED's int32 bias widened to int64.
+
+    The values do not change (the bias scale is input scale x weight scale either way); the op
+    code's version drops to FC_INT16_VERSION, which also covers the float FULLY_CONNECTEDs that
+    share it (keep_num_dims needs version 5). Outputs move by at most ~4e-4 (the int64 path
+    rounds its accumulator once more); parity is measured on the rewritten bytes.
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
+    changed = False
+    for graph in model.subgraphs:
+        for op in graph.operators:
+            code = model.operatorCodes[op.opcodeIndex]
+            if (
+                max(code.builtinCode, code.deprecatedBuiltinCode)
+                != schema.BuiltinOperator.FULLY_CONNECTED
+            ):
+                continue
+            x = graph.tensors[op.inputs[0]]
+            bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+            if x.type != schema.TensorType.INT16 or bias is None:
+                continue
+            if bias.type == schema.TensorType.INT32:
+                buffer = model.buffers[bias.buffer]
+                values = np.frombuffer(bytes(bytearray(buffer.data)), dtype="<i4")
+                buffer.data = np.frombuffer(values.astype("<i8").tobytes(), dtype=np.uint8)
+                bias.type = schema.TensorType.INT64
+            op.builtinOptions.quantizedBiasType = 0
+            code.version = FC_INT16_VERSION
+            changed = True
+    if not changed:
+        return model_bytes
+    builder = flatbuffers.Builder(len(model_bytes) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def output_map(model_bytes: bytes) -> dict[str, dict[str, Any]]:

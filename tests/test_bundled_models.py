@@ -19,7 +19,7 @@ def test_model_info_json_of_the_headline_model(cli):
     assert info["params"]["encoder_plus_head"] < 400
     assert info["size_bytes"] <= 8 * 1024
     assert info["labels"] == ["neutral", "sad", "happy", "angry"]
-    assert info["quantization"] == "int8"
+    assert info["quantization"] == "int16x8"
     assert info["backend"] == "ai_edge_litert"
     data = (MODELS_DIR / "dae_metric_act.tflite").read_bytes()
     assert info["tflite_sha256"] == hashlib.sha256(data).hexdigest()
@@ -29,6 +29,7 @@ def test_model_info_json_of_the_headline_model(cli):
     assert set(training["licences"]) == set(training["corpora"])
     assert "non-commercial" in training["licence_note"]
     assert training["recipe"]["normalization"] == "speaker"
+    assert training["recipe"]["childlike"] is True
     assert info["metrics"]["parity_on"].startswith("unseen speakers")
     loco = info["metrics"]["loco"]
     assert set(loco["per_corpus"]) == set(training["corpora"])

@@ -124,7 +124,7 @@ def fabricated_corpora(tmp_path_factory) -> Path:
 def test_loco_runs_end_to_end_on_the_device_path(fabricated_corpora, tmp_path, cli):
     result = cli("loco", str(fabricated_corpora), "--corpus", "ravdess,emovo", "--out",
                  str(tmp_path / "loco"), "--epochs", "3", "--cache-dir", str(tmp_path / "cache"),
-                 timeout=900)  # fmt: skip
+                 "--seeds", "0,1", timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "loco" / "loco.json").read_text())
     assert set(summary["per_corpus"]) == {"ravdess", "emovo"}
@@ -137,6 +137,19 @@ def test_loco_runs_end_to_end_on_the_device_path(fabricated_corpora, tmp_path, c
         assert (tmp_path / "loco" / "models" / f"{held}.tflite").stat().st_size <= 8 * 1024
     assert "| **mean** | adult |" in result.stdout  # the README table
     assert summary["licences"]["ravdess"].startswith("CC BY-NC")
+    # the bundled recipe: child-like training copies, the int16x8 export
+    assert summary["recipe"]["childlike"] is True and summary["recipe"]["quantization"] == "int16x8"
+    # a second seed trains the folds again; the table stays seed 0's, the spread covers both
+    seeds = summary["seeds"]
+    assert list(seeds["per_seed"]) == ["0", "1"]
+    assert seeds["per_seed"]["0"] == summary["mean"]
+    for voice in ("adult", "child-like"):
+        spread = seeds["spread"][voice]["plain"]["N-S-A"]
+        values = [seeds["per_seed"][s][voice]["plain"]["N-S-A"] for s in ("0", "1")]
+        assert spread["min"] == min(values) and spread["max"] == max(values)
+        assert spread["mean"] == pytest.approx(sum(values) / 2)
+    assert "over seeds 0, 1" in result.stdout
+    assert (tmp_path / "loco" / "seed-1" / "models" / "emovo.tflite").is_file()
 
 
 def test_loco_answers_are_predicts_answers(fabricated_corpora, tmp_path, cli):
@@ -168,6 +181,9 @@ def test_loco_refuses_a_missing_folder(cli, tmp_path):
     (tmp_path / "ravdess").mkdir()
     result = cli("loco", str(tmp_path), "--corpus", "ravdess,emovo")
     assert result.returncode == 2 and "no folder for emovo" in result.stderr
+    for bad in ("1,x", "1,1", "-1"):
+        result = cli("loco", str(tmp_path), "--seeds", bad)
+        assert result.returncode == 2 and "--seeds: expected" in result.stderr
 
 
 def test_childlike_raises_f0_to_the_drawn_median_and_keeps_length():

@@ -1,6 +1,6 @@
 """Leave-one-corpus-out on the device path: the number that says whether a recipe transfers.
 
-For each corpus: train on the others with the recipe, export int8 (as ``make model`` does), then
+For each corpus: train on the others with the recipe, export it (int16x8, as ``make model`` does), then
 score the held-out corpus the way the device would: each clip through the device's own front
 half (file source -> speech gate + streaming eGeMAPS, ``collect_speech_rows``), each speech window
 through the normalizer and the .tflite model, and one answer per clip from the mean of its
@@ -24,7 +24,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +262,7 @@ def training_rows(data: LocoData, corpora: Sequence[str], recipe: Recipe) -> Fea
 def train_and_export(rows: FeatureSet, recipe: Recipe, *, method: str, run: Path,
                      tflite: Path, name: str, created: str = "",
                      parity_rows: FeatureSet | None = None) -> dict[str, Any]:  # fmt: skip
-    """Train one model of the recipe on ``rows`` and export it int8; the export's metrics."""
+    """Train one model of the recipe on ``rows`` and export it quantized; the export's metrics."""
     from serdevice.export.exporter import export_run
 
     from .trainer import TrainRequest, train_on
@@ -273,7 +273,8 @@ def train_and_export(rows: FeatureSet, recipe: Recipe, *, method: str, run: Path
                            metric_form=recipe.metric_form,
                            created=created)  # fmt: skip
     train_on(rows, request, progress=False)
-    return export_run(run, tflite, created=created, name=name, parity_data=parity_rows).metrics
+    return export_run(run, tflite, quantization=recipe.quantization, created=created, name=name,
+                      parity_data=parity_rows).metrics  # fmt: skip
 
 
 def run_loco(
@@ -288,10 +289,14 @@ def run_loco(
     cache_dir: Path | None = None,
     progress: bool = True,
     log: Any = print,
+    extra_seeds: Sequence[int] = (),
 ) -> dict[str, Any]:
-    """Run the benchmark; writes OUT/loco.json and OUT/loco.md and returns the results."""
-    from serdevice.device.model import Model
+    """Run the benchmark; writes OUT/loco.json and OUT/loco.md and returns the results.
 
+    The table is the recipe's own seed (what ``make model`` bundles). ``extra_seeds`` trains the
+    same folds again with those seeds (the data loaded once): one training run is not one number,
+    and the summary's ``seeds`` gives each seed's means and their mean, min and max.
+    """
     if len(names) < 2:
         raise InputError("leave-one-corpus-out needs at least two corpora")
     started = time.time()
@@ -299,6 +304,35 @@ def run_loco(
                           cache_dir=cache_dir, progress=progress)  # fmt: skip
     log(f"data ready: {sum(len(v) for v in data.utterances['adult'].values())} clips "
         f"({time.time() - started:.0f} s)")  # fmt: skip
+    results = _folds(data, names, recipe, method, out, lambda line: log(
+        f"{line} ({time.time() - started:.0f} s)"))  # fmt: skip
+    summary = {
+        "recipe": recipe.to_json(), "method": method, "corpora": list(names),
+        "licences": {n: REAL_CORPORA.get(n, "see the corpus") for n in names},
+        "per_corpus": results, "mean": mean_over(results, list(data.rows)),
+        "seconds": round(time.time() - started, 1),
+        "date": time.strftime("%Y-%m-%d"),
+    }  # fmt: skip
+    if extra_seeds:
+        means = {str(recipe.seed): summary["mean"]}
+        for seed in extra_seeds:
+            again = _folds(data, names, replace(recipe, seed=seed), method, out / f"seed-{seed}",
+                           lambda line, s=seed: log(f"seed {s}: {line} "
+                                                    f"({time.time() - started:.0f} s)"))  # fmt: skip
+            means[str(seed)] = mean_over(again, list(data.rows))
+        summary["seeds"] = {"per_seed": means, "spread": seed_spread(means)}
+        summary["seconds"] = round(time.time() - started, 1)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "loco.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    (out / "loco.md").write_text(markdown_table(summary), encoding="utf-8")
+    return summary
+
+
+def _folds(data: LocoData, names: Sequence[str], recipe: Recipe, method: str, out: Path,
+           log: Any) -> dict[str, Any]:  # fmt: skip
+    """Each corpus held out once: train on the others, export, score the held-out clips."""
+    from serdevice.device.model import Model
+
     results: dict[str, Any] = {}
     for held in names:
         others = [n for n in names if n != held]
@@ -314,18 +348,27 @@ def run_loco(
         adult = results[held]["adult"]
         log(f"{held}: N-S-A {adult['plain']['N-S-A']:.3f} -> {adult['calibrated']['N-S-A']:.3f}, "
             f"N-S-H-A {adult['plain']['N-S-H-A']:.3f} -> {adult['calibrated']['N-S-H-A']:.3f}, "
-            f"rho {adult['plain']['activation_rho']:.3f} ({time.time() - started:.0f} s)")  # fmt: skip
-    summary = {
-        "recipe": recipe.to_json(), "method": method, "corpora": list(names),
-        "licences": {n: REAL_CORPORA.get(n, "see the corpus") for n in names},
-        "per_corpus": results, "mean": mean_over(results, list(data.rows)),
-        "seconds": round(time.time() - started, 1),
-        "date": time.strftime("%Y-%m-%d"),
-    }  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "loco.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    (out / "loco.md").write_text(markdown_table(summary), encoding="utf-8")
-    return summary
+            f"rho {adult['plain']['activation_rho']:.3f}")  # fmt: skip
+    return results
+
+
+FIGURES = ("N-S-A", "N-S-H-A", "activation_rho")
+
+
+def seed_spread(means: dict[str, Any]) -> dict[str, Any]:
+    """Mean, min and max over seeds of every mean figure (voice -> mode -> figure)."""
+    first = next(iter(means.values()))
+    return {
+        voice: {
+            mode: {
+                k: {"mean": float(np.mean(v)), "min": float(np.min(v)), "max": float(np.max(v))}
+                for k in FIGURES
+                for v in [[m[voice][mode][k] for m in means.values()]]
+            }
+            for mode in MODES
+        }
+        for voice in first
+    }
 
 
 def mean_over(results: dict[str, Any], voices: Sequence[str]) -> dict[str, Any]:
@@ -334,9 +377,8 @@ def mean_over(results: dict[str, Any], voices: Sequence[str]) -> dict[str, Any]:
     for voice in voices:
         out[voice] = {}
         for mode in MODES:
-            keys = ("N-S-A", "N-S-H-A", "activation_rho")
             out[voice][mode] = {
-                k: float(np.nanmean([results[c][voice][mode][k] for c in results])) for k in keys
+                k: float(np.nanmean([results[c][voice][mode][k] for c in results])) for k in FIGURES
             }
     return out
 
@@ -344,7 +386,8 @@ def mean_over(results: dict[str, Any], voices: Sequence[str]) -> dict[str, Any]:
 def markdown_table(summary: dict[str, Any]) -> str:
     """The table README shows."""
     lines = [
-        f"Leave-one-corpus-out, device path (int8, streaming rows, one answer per clip), "
+        f"Leave-one-corpus-out, device path ({summary['recipe'].get('quantization', 'int8')}, "
+        f"streaming rows, one answer per clip), "
         f"recipe `{summary['recipe']['name']}`, {summary['method']}, {summary['date']}",
         "",
         "| held out | voice | N-S-A plain | N-S-A calibrated | N-S-H-A plain | N-S-H-A calibrated "
@@ -363,4 +406,16 @@ def markdown_table(summary: dict[str, Any]) -> str:
                 f"{plain['N-S-H-A']:.3f} | {cal['N-S-H-A']:.3f} | {plain['activation_rho']:.3f} "
                 f"| {cal['activation_rho']:.3f} | {clips} |"
             )
+    if "seeds" in summary:
+        seeds = ", ".join(summary["seeds"]["per_seed"])
+        lines += ["", f"Mean over the held-out corpora, over seeds {seeds}: mean (min–max)", "",
+                  "| voice | N-S-A plain | N-S-A calibrated | N-S-H-A plain | N-S-H-A calibrated "
+                  "| activation ρ plain | activation ρ calibrated |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for voice, by_mode in summary["seeds"]["spread"].items():
+            cells = [
+                "{mean:.3f} ({min:.3f}–{max:.3f})".format(**by_mode[mode][k])
+                for k in FIGURES
+                for mode in MODES
+            ]
+            lines.append(f"| {voice} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

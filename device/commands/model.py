@@ -59,7 +59,7 @@ def info_command(name: str, as_json: bool) -> None:
     if training.get("recipe"):
         click.echo(f"  recipe: {json.dumps(training['recipe'])}")
     if parity:
-        click.echo(f"  parity (int8 vs float, {parity['n_held_out']} rows of "
+        click.echo(f"  parity ({data['quantization']} vs float, {parity['n_held_out']} rows of "
                    f"{data['metrics'].get('parity_on', 'held-out rows')}): argmax agreement "
                    f"{parity['argmax_agreement']:.3f}, balanced accuracy "
                    f"{parity['balanced_accuracy_points_diff']:.2f} points apart, activation error "
