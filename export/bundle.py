@@ -37,11 +37,12 @@ def created_stamp() -> str:
 
 
 def loco_figures(path: Path) -> dict[str, object] | None:
-    """The LOCO run's summary kept in the sidecar (means and per-corpus N-S-A/N-S-H-A/rho)."""
+    """The LOCO run's summary kept in the sidecar (means and per-corpus N-S-A/N-S-H-A/rho, and
+    the spread over training seeds when the run had several)."""
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {key: data[key] for key in ("date", "recipe", "method", "mean", "per_corpus")
+    return {key: data[key] for key in ("date", "recipe", "method", "mean", "per_corpus", "seeds")
             if key in data}  # fmt: skip
 
 

@@ -11,7 +11,7 @@ decisions against float on the bundled models. Two kinds:
   of unseen speakers on models trained with child-like copies (argmax agreement 0.988 < 0.99).
 - ``int16x8`` (TFLite's 16x8 mode): the same int8 weights, the layer's input and output in int16
   (a step 256 times finer); the same size and parameters, and what the bundled models use. The
-  converter writes that layer with an int32 bias (FULLY_CONNECTED version 11, TFLite >= 2.15);
+  converter writes that layer with an int32 bias (FULLY_CONNECTED version 11, newer runtimes only);
   ``older_runtime_form`` rewrites it with the int64 bias of the original 16x8 kernel (version 7)
   so ``tflite-runtime`` 2.14, the last on PyPI and what some Pi images ship, loads it too.
 
@@ -194,7 +194,8 @@ def _layer_config(pt2e_quantizer: Any, quantization: str) -> Any:
 
 
 # FULLY_CONNECTED with int16 activations, int8 weights and an int64 bias: the 16x8 kernel's
-# first version (TFLite 2.4); version 11 (an int32 bias) needs TFLite 2.15 or later.
+# original form; version 11 (an int32 bias), which litert-torch writes, is unknown to
+# tflite-runtime 2.14 ("Didn't find op for builtin opcode 'FULLY_CONNECTED' version '11'").
 FC_INT16_VERSION = 7
 
 

@@ -36,13 +36,16 @@ def test_model_info_json_of_the_headline_model(cli):
     for voice in ("adult", "child-like"):
         for mode in ("plain", "calibrated"):
             assert 0.0 < loco["mean"][voice][mode]["N-S-A"] < 1.0
+    # measured over three training seeds; the bundled model is the first
+    assert list(loco["seeds"]["per_seed"]) == ["0", "1", "2"]
+    assert loco["seeds"]["per_seed"]["0"] == loco["mean"]
 
 
 def test_model_info_prints_licences_recipe_and_loco(cli):
     result = cli("model", "info", "dae_metric_act")
     assert result.returncode == 0, result.stderr
     for text in ("licences", "CC BY-NC-SA 4.0", "recipe", "unseen speakers",
-                 "leave-one-corpus-out mean (adult"):  # fmt: skip
+                 "leave-one-corpus-out mean (adult", "N-S-A over training seeds 0, 1, 2"):  # fmt: skip
         assert text in result.stdout
 
 

@@ -70,4 +70,9 @@ def info_command(name: str, as_json: bool) -> None:
             click.echo(f"  leave-one-corpus-out mean ({voice}, {loco['date']}): " + "; ".join(
                 f"{mode} N-S-A {m['N-S-A']:.2f} N-S-H-A {m['N-S-H-A']:.2f} "
                 f"rho {m['activation_rho']:.2f}" for mode, m in modes.items()))  # fmt: skip
+        seeds = loco.get("seeds")
+        for voice, modes in (seeds or {}).get("spread", {}).items():
+            click.echo(f"  N-S-A over training seeds {', '.join(seeds['per_seed'])} ({voice}): "
+                       + "; ".join(f"{mode} {m['N-S-A']['mean']:.2f} ({m['N-S-A']['min']:.2f}-"
+                                   f"{m['N-S-A']['max']:.2f})" for mode, m in modes.items()))  # fmt: skip
     click.echo(f"  sha256: {data['tflite_sha256']}")
