@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from serdevice.device.sidecar import QUANTIZATIONS
+
 
 @click.command()
 @click.argument("run", type=click.Path(path_type=Path))
@@ -18,7 +20,7 @@ import click
 )
 @click.option(
     "--quantization",
-    type=click.Choice(["int8", "int16x8", "float32"]),
+    type=click.Choice(QUANTIZATIONS),
     default="int8",
     show_default=True,
     help="int8: input and the encoder's 88 -> h layer in int8 (post-training, calibrated), "

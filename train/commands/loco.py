@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from serdevice.device.contracts import InputError
+from serdevice.device.sidecar import QUANTIZATIONS
 
 
 @click.command()
@@ -32,7 +33,7 @@ from serdevice.device.contracts import InputError
     "training clip, int16x8), or one of its variants: adult-only (no child-like copies: "
     "real-speaker-v1), global (training-set normalization). child-aug is the bundled recipe.",
 )
-@click.option("--quantization", type=click.Choice(["int8", "int16x8", "float32"]), default=None,
+@click.option("--quantization", type=click.Choice(QUANTIZATIONS), default=None,
               help="Override the recipe's export (int16x8).")  # fmt: skip
 @click.option("--epochs", type=click.IntRange(1, 10000), default=None,
               help="Override the recipe's epochs (50).")  # fmt: skip
@@ -87,8 +88,8 @@ def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, reci
                        log=lambda line: click.echo(line, err=True),
                        extra_seeds=seed_list[1:])  # fmt: skip
     click.echo((out / "loco.md").read_text(encoding="utf-8"))
-    click.echo(f"{len(selected)} folds in {time.time() - started:.0f} s -> {out}/loco.json",
-               err=True)  # fmt: skip
+    click.echo(f"{len(selected)} folds x {len(seed_list)} seed(s) in "
+               f"{time.time() - started:.0f} s -> {out}/loco.json", err=True)  # fmt: skip
 
 
 def _seeds(text: str) -> list[int]:
