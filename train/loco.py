@@ -42,6 +42,7 @@ from .recipe import REAL_CORPORA, Recipe, corpus_specs
 
 TASKS = {"N-S-A": ("neutral", "sad", "angry"), "N-S-H-A": FOUR_CLASSES}
 MODES = ("plain", "calibrated")
+FIGURES = ("N-S-A", "N-S-H-A", "activation_rho")  # the means a summary keeps per voice and mode
 # Child-like copies are scored on every third clip of each corpus (in the loaders' order): the
 # streaming front half costs ~0.15 CPU-s per clip, and a third keeps the benchmark near 30 min.
 CHILD_EVERY = 3
@@ -352,23 +353,18 @@ def _folds(data: LocoData, names: Sequence[str], recipe: Recipe, method: str, ou
     return results
 
 
-FIGURES = ("N-S-A", "N-S-H-A", "activation_rho")
-
-
 def seed_spread(means: dict[str, Any]) -> dict[str, Any]:
     """Mean, min and max over seeds of every mean figure (voice -> mode -> figure)."""
-    first = next(iter(means.values()))
-    return {
-        voice: {
-            mode: {
-                k: {"mean": float(np.mean(v)), "min": float(np.min(v)), "max": float(np.max(v))}
-                for k in FIGURES
-                for v in [[m[voice][mode][k] for m in means.values()]]
-            }
-            for mode in MODES
-        }
-        for voice in first
-    }
+    out: dict[str, Any] = {}
+    for voice in next(iter(means.values())):
+        out[voice] = {}
+        for mode in MODES:
+            out[voice][mode] = {}
+            for k in FIGURES:
+                values = [m[voice][mode][k] for m in means.values()]
+                out[voice][mode][k] = {"mean": float(np.mean(values)),
+                                       "min": float(np.min(values)), "max": float(np.max(values))}  # fmt: skip
+    return out
 
 
 def mean_over(results: dict[str, Any], voices: Sequence[str]) -> dict[str, Any]:
