@@ -305,24 +305,25 @@ def run_loco(
                           cache_dir=cache_dir, progress=progress)  # fmt: skip
     log(f"data ready: {sum(len(v) for v in data.utterances['adult'].values())} clips "
         f"({time.time() - started:.0f} s)")  # fmt: skip
-    results = _folds(data, names, recipe, method, out, lambda line: log(
-        f"{line} ({time.time() - started:.0f} s)"))  # fmt: skip
+    voices = list(data.rows)
+    per_seed: dict[str, dict[str, Any]] = {}
+    for seed in (recipe.seed, *extra_seeds):
+        extra = seed != recipe.seed
+        prefix = f"seed {seed}: " if extra else ""
+        per_seed[str(seed)] = _folds(
+            data, names, replace(recipe, seed=seed), method, out / f"seed-{seed}" if extra else out,
+            lambda line, p=prefix: log(f"{p}{line} ({time.time() - started:.0f} s)"))  # fmt: skip
+    results = per_seed[str(recipe.seed)]
     summary = {
         "recipe": recipe.to_json(), "method": method, "corpora": list(names),
         "licences": {n: REAL_CORPORA.get(n, "see the corpus") for n in names},
-        "per_corpus": results, "mean": mean_over(results, list(data.rows)),
+        "per_corpus": results, "mean": mean_over(results, voices),
         "seconds": round(time.time() - started, 1),
         "date": time.strftime("%Y-%m-%d"),
     }  # fmt: skip
     if extra_seeds:
-        means = {str(recipe.seed): summary["mean"]}
-        for seed in extra_seeds:
-            again = _folds(data, names, replace(recipe, seed=seed), method, out / f"seed-{seed}",
-                           lambda line, s=seed: log(f"seed {s}: {line} "
-                                                    f"({time.time() - started:.0f} s)"))  # fmt: skip
-            means[str(seed)] = mean_over(again, list(data.rows))
+        means = {seed: mean_over(folds, voices) for seed, folds in per_seed.items()}
         summary["seeds"] = {"per_seed": means, "spread": seed_spread(means)}
-        summary["seconds"] = round(time.time() - started, 1)
     out.mkdir(parents=True, exist_ok=True)
     (out / "loco.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     (out / "loco.md").write_text(markdown_table(summary), encoding="utf-8")
