@@ -82,18 +82,34 @@ def test_microphone_capture_matches_the_file(pulse):
 
 
 class EventReader:
-    """Collects a running process's JSONL events on a thread; ``wait_for`` polls them."""
+    """Collects a running process's JSONL events (and its stderr) on threads; ``wait_for`` polls
+    them. The only reader of both pipes: ``communicate()`` beside it would take lines from it."""
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.events: list[dict] = []
-        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
-        self._thread.start()
+        self._proc = proc
+        self._stderr: list[str] = []
+        self._threads = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]  # fmt: skip
+        for thread in self._threads:
+            thread.start()
 
-    def _read(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
             if line.strip():
                 self.events.append(json.loads(line))
+
+    def _read_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        self._stderr.append(self._proc.stderr.read())
+
+    def finish(self, timeout: float = 30.0) -> str:
+        """Wait for the process to exit and both pipes to end; its stderr."""
+        self._proc.wait(timeout=timeout)
+        for thread in self._threads:
+            thread.join(timeout)
+        return "".join(self._stderr)
 
     def wait_for(self, test, timeout: float = 30.0) -> dict:
         deadline = time.monotonic() + timeout
@@ -143,7 +159,7 @@ def test_capture_device_lost_and_back_resumes_the_stream(pulse, tmp_path):
         reader.wait_for(lambda e: e["type"] == "activation" and e["seq"] > back["seq"])
     finally:
         listen.send_signal(signal.SIGINT)
-        _, err = listen.communicate(timeout=30)
+        err = reader.finish(timeout=30)
     assert listen.returncode == 0, err
     assert reader.events[-1]["type"] == "stop" and reader.events[-1]["reason"] == "interrupted"
     assert reader.events[-1]["reconnects"] == 1
