@@ -25,8 +25,9 @@ def list_command() -> None:
     """Every corpus loader, the layout it expects, and its languages."""
     from serdevice.train.corpora import CORPORA, EMOTIONS
 
+    width = max(map(len, CORPORA))
     for name, module in CORPORA.items():
-        click.echo(f"{name:<9} [{', '.join(module.LANGUAGES)}]  {module.LAYOUT}")
+        click.echo(f"{name:<{width}} [{', '.join(module.LANGUAGES)}]  {module.LAYOUT}")
     click.echo("\nLabels: neutral, sad, happy, angry; every other emotion -> other (kept, excluded "
                "from the 3- and 4-class tasks).")  # fmt: skip
     click.echo("Activation/valence (1-5) where a corpus has no ratings of its own "

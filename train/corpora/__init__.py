@@ -18,12 +18,15 @@ from serdevice.device.contracts import InputError
 
 from . import (
     aesdd,
+    ased,
     cafe,
     cremad,
     emodb,
+    emotiontts,
     emovo,
     iemocap,
     manifest,
+    nemo,
     ravdess,
     savee,
     synth,
@@ -50,6 +53,9 @@ CORPORA: dict[str, ModuleType] = {
         cremad,
         tess,
         emovo,
+        ased,
+        nemo,
+        emotiontts,
         manifest,
         synth,
     )
