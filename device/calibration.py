@@ -1,5 +1,10 @@
 """Per-wearer normalization: speech-window feature statistics, shrunk toward the model's own.
 
+One file format for ``serdevice calibrate``'s output and ``listen``'s adaptation state
+(``state.py``): schema 2 also holds the wearer's own running statistics (``wearer_mean``,
+``wearer_std``) that the adaptive normalizer continues from; schema-1 files (before online
+adaptation) still load, their shrunk statistics standing in for the wearer's.
+
 The device-side form of the seed's "20 % unlabeled target data": no labels, only the mean and
 standard deviation of each eGeMAPS feature over the wearer's speech windows. With ``n`` windows
 seen and a prior strength of ``n0`` windows, the weight on the wearer is ``w = n / (n + n0)``;
@@ -23,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .adaptation import AdaptConfig
 from .contracts import FEATURE_NAMES, FEATURE_SET, N_FEATURES, InputError, RuntimeFailure
 from .gate import GateConfig
 
@@ -31,12 +37,13 @@ if TYPE_CHECKING:
     from .sidecar import Sidecar
     from .sources import AudioSource
 
-CALIBRATION_SCHEMA = 1
+CALIBRATION_SCHEMA = 2
+READABLE_SCHEMAS = (1, 2)
 CALIBRATION_KIND = "serdevice-calibration"
-# Prior strength in speech windows: 240 windows = 2 minutes of speech at the 0.5 s hop. Windows
-# overlap 4x at 2.0 s / 0.5 s, so they count for less than independent samples; with 5 minutes
-# of speech (600 windows) the wearer gets w = 0.71.
-DEFAULT_PRIOR_WINDOWS = 240.0
+# Prior strength in speech windows: the same hand-over as the adaptive device's (adaptation.py,
+# chosen leave-one-corpus-out; README "Adaptation"). It was 240 windows (2 minutes of speech),
+# which left a minute of a wearer's speech at w = 0.1-0.2: barely moved.
+DEFAULT_PRIOR_WINDOWS = AdaptConfig().prior_windows
 MIN_SPEECH_WINDOWS = 4  # fewer speech windows than this is "no speech heard"
 MAX_FILE_BYTES = 1_000_000  # a calibration is ~5 KB; anything far larger is not one
 
@@ -53,9 +60,15 @@ class Calibration:
     model_name: str
     model_sha256: str  # the .tflite's sha256 (the sidecar's tflite_sha256)
     created: str = ""
+    wearer_mean: np.ndarray | None = None  # the wearer's own statistics (schema 2)
+    wearer_std: np.ndarray | None = None
+    updated: str = ""  # when an adapting device last wrote it
 
     def to_json(self) -> dict[str, Any]:
         """The file's content (plain JSON types)."""
+        wearer = {} if self.wearer_mean is None or self.wearer_std is None else {
+            "wearer_mean": [float(v) for v in self.wearer_mean],
+            "wearer_std": [float(v) for v in self.wearer_std]}  # fmt: skip
         return {
             "schema": CALIBRATION_SCHEMA,
             "kind": CALIBRATION_KIND,
@@ -69,6 +82,8 @@ class Calibration:
             "weight": self.weight,
             "mean": [float(v) for v in self.mean],
             "std": [float(v) for v in self.std],
+            **wearer,
+            **({"updated": self.updated} if self.updated else {}),
         }
 
 
@@ -119,8 +134,14 @@ def compute_calibration(
     return Calibration(
         mean=mean.astype(np.float32), std=std.astype(np.float32), n_windows=n,
         prior_windows=float(prior_windows), weight=w, model_name=model_name,
-        model_sha256=model_sha256, created=datetime.now(UTC).isoformat(timespec="seconds"),
+        model_sha256=model_sha256, created=now(),
+        wearer_mean=mean_wearer.astype(np.float32), wearer_std=np.sqrt(var_wearer).astype(np.float32),
     )  # fmt: skip
+
+
+def now() -> str:
+    """The time stamp the files carry."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def calibrate_for(
@@ -146,7 +167,7 @@ def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
     return value
 
 
-def _vector(data: dict[str, Any], name: str, *, positive: bool) -> np.ndarray:
+def _vector(data: dict[str, Any], name: str, *, positive: bool, strict: bool = True) -> np.ndarray:
     values = _field(data, name, list)
     if len(values) != N_FEATURES:
         raise _bad(name, f"expected {N_FEATURES} numbers, got {len(values)}")
@@ -154,8 +175,8 @@ def _vector(data: dict[str, Any], name: str, *, positive: bool) -> np.ndarray:
     if not numeric or not all(math.isfinite(v) and abs(v) < 1e30 for v in values):
         raise _bad(name, "every value must be a finite number")
     vector = np.asarray(values, dtype=np.float32)
-    if positive and not (vector > 0).all():
-        raise _bad(name, "every value must be > 0")
+    if positive and not ((vector > 0).all() if strict else (vector >= 0).all()):
+        raise _bad(name, "every value must be > 0" if strict else "every value must be >= 0")
     return vector
 
 
@@ -166,9 +187,9 @@ def validate_calibration(data: object) -> Calibration:
     if data.get("kind") != CALIBRATION_KIND:
         raise _bad("kind", f"expected {CALIBRATION_KIND!r} (is this a calibration file?)")
     schema = _field(data, "schema", int)
-    if schema != CALIBRATION_SCHEMA:
+    if schema not in READABLE_SCHEMAS:
         raise _bad("schema", f"version {schema} is not supported (this serdevice reads "
-                             f"{CALIBRATION_SCHEMA})")  # fmt: skip
+                             f"{', '.join(map(str, READABLE_SCHEMAS))})")  # fmt: skip
     if _field(data, "feature_set", str) != FEATURE_SET:
         raise _bad("feature_set", f"expected {FEATURE_SET}")
     if tuple(_field(data, "feature_names", list)) != FEATURE_NAMES:
@@ -186,8 +207,17 @@ def validate_calibration(data: object) -> Calibration:
         mean=_vector(data, "mean", positive=False), std=_vector(data, "std", positive=True),
         n_windows=n_windows, prior_windows=prior, weight=shrink_weight(n_windows, prior),
         model_name=str(data.get("model", "")), model_sha256=sha,
-        created=str(data.get("created", "")),
+        created=str(data.get("created", "")), updated=str(data.get("updated", "")),
+        **_wearer(data, schema),
     )  # fmt: skip
+
+
+def _wearer(data: dict[str, Any], schema: int) -> dict[str, np.ndarray | None]:
+    """Schema 2's wearer statistics (a wearer heard in one state only may have std 0)."""
+    if schema < 2 or ("wearer_mean" not in data and "wearer_std" not in data):
+        return {"wearer_mean": None, "wearer_std": None}
+    return {"wearer_mean": _vector(data, "wearer_mean", positive=False),
+            "wearer_std": _vector(data, "wearer_std", positive=True, strict=False)}  # fmt: skip
 
 
 def read_calibration(path: str | Path) -> Calibration:

@@ -46,6 +46,7 @@ class Start:
     backend: str
     labels: tuple[str, ...]
     calibration: dict[str, Any] | None = None  # the wearer's calibration in use (null: none)
+    adaptation: dict[str, Any] | None = None  # online adaptation: mode, state file, windows
     keep_null: ClassVar[tuple[str, ...]] = ("calibration",)  # written as null, not left out
 
 
@@ -88,6 +89,7 @@ class Emotion(_Hop):
 
     type: ClassVar[EventType] = EventType.EMOTION
     latency_ms: float
+    norm_windows: int | None = None  # speech windows the wearer's statistics rest on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +99,7 @@ class Activation(_Hop):
     type: ClassVar[EventType] = EventType.ACTIVATION
     activation_raw: float
     latency_ms: float
+    norm_windows: int | None = None  # speech windows the wearer's statistics rest on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +110,7 @@ class Stats:
     t: float
     capture: str | None = None  # "lost" | "resumed"
     gap_s: float | None = None
+    norm_windows: int | None = None  # speech windows the wearer's statistics rest on
     counters: Counters
 
 
@@ -130,6 +134,7 @@ class Stop:
     audio_s: float
     speech_windows: int | None = None
     emotions: int | None = None
+    norm_windows: int | None = None  # speech windows the wearer's statistics rest on
     counters: Counters
 
 

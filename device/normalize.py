@@ -39,5 +39,13 @@ class Normalizer:
         sidecar = model.sidecar
         return cls(sidecar.norm_mean, sidecar.norm_std, sidecar.input_clip)
 
+    @property
+    def windows(self) -> int | None:
+        """Speech windows the statistics rest on (None: fixed statistics, nothing adapts)."""
+        return None
+
+    def update(self, values: np.ndarray) -> None:
+        """Hear one speech window's raw features (fixed statistics: nothing to learn)."""
+
     def __call__(self, values: np.ndarray) -> np.ndarray:
         return clip_z((np.asarray(values, dtype=np.float32) - self.mean_) / self.std_, self.clip)

@@ -103,6 +103,7 @@ class Pipeline:
         self.counts.speech_windows += 1
         if self._keep_rows:
             self.speech_rows.append(row.values)
+        self.normalizer.update(row.values)  # an adaptive normalizer hears the window first
         prediction = self.model.predict(self.normalizer(row.values))
         smoothed = self.decision.update(row.t_end, prediction.scores, prediction.activation)
         if self._keep:
@@ -114,7 +115,8 @@ class Pipeline:
         activation = Activation(t=row.t_end, label=smoothed.label, confidence=smoothed.confidence,
                                 scores=scores, activation=smoothed.activation, latent=latent,
                                 speech=speech, activation_raw=prediction.activation,
-                                latency_ms=latency_ms)  # fmt: skip
+                                latency_ms=latency_ms,
+                                norm_windows=self.normalizer.windows)  # fmt: skip
         events: list[Event] = []
         if smoothed.emit:
             self.counts.emotions += 1

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +101,8 @@ class Listener:
     """One stream: ``run`` drives a source through openSMILE and the pipeline to the sinks."""
 
     def __init__(self, *, pipeline: Pipeline, fanout: Fanout, config: ListenConfig = ListenConfig(),
-                 watchdog: Any = None, defer_features: bool = False) -> None:  # fmt: skip
+                 watchdog: Any = None, defer_features: bool = False,
+                 after_window: Sequence[Callable[[], None]] = ()) -> None:  # fmt: skip
         self.pipeline = pipeline
         self.fanout = fanout
         self.config = config
@@ -115,6 +117,7 @@ class Listener:
         # Clips (predict): openSMILE starts only once a whole window is there; most short clips
         # never need the streaming extractor. A live stream starts it at once.
         self._defer_features = defer_features
+        self._after_window = tuple(after_window)  # observers, e.g. the adaptation state's saver
 
     def stop(self, reason: str) -> None:
         """End the stream soon (from a signal handler or another thread)."""
@@ -146,6 +149,8 @@ class Listener:
             self.emit(event)
         if events:
             self.summary.processing_ms.append((time.perf_counter() - ready) * 1000)
+        for observer in self._after_window:
+            observer()
 
     def _start_features(self) -> StreamingEgemaps:
         return StreamingEgemaps(window_s=self.window_s, hop_s=self.hop_s, on_row=self._row_ready)
@@ -182,7 +187,8 @@ class Listener:
                     features.push(first.samples())
                 if self._pushed / SAMPLE_RATE >= next_stats:
                     next_stats += self.config.stats_every_s
-                    self.emit(Stats(t=self._pushed / SAMPLE_RATE, counters=self.counters(source)))
+                    self.emit(Stats(t=self._pushed / SAMPLE_RATE, counters=self.counters(source),
+                                    norm_windows=self.pipeline.normalizer.windows))  # fmt: skip
                 if self._stop.is_set():
                     break
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..events import Error
 from ..gate import GateConfig
 from ..model import DEFAULT_MODEL
 from ..mqtt import mqtt_options
-from .options import vad_aggressiveness_option
+from .options import adaptation_options, vad_aggressiveness_option
 
 _DECISION = DecisionConfig()  # the defaults live in the config classes; the options show them
 SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (with --rate)."
@@ -67,6 +68,57 @@ def make_normalizer(model: Any, calibration: Path | None) -> Any:
 
     calib = load_calibration(calibration, model)
     return Normalizer(calib.mean, calib.std, model.sidecar.input_clip)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Normalization:
+    """How ``listen`` / ``predict`` normalize: the normalizer, its state file, what to report."""
+
+    normalizer: Any
+    state: Any = None  # state.StateFile when adapting (or frozen)
+    problem: str | None = None  # the state file was bad and was set aside
+    adaptation: dict[str, Any] | None = None  # the start event's note
+
+    def keeper(self, model: Any, report: Any) -> Any:
+        """A StateKeeper that writes the state while adapting (None when frozen or off)."""
+        if self.state is None or self.normalizer.frozen:
+            return None
+        from ..state import StateKeeper
+
+        return StateKeeper(self.state, self.normalizer, model, report)
+
+
+def choose_normalization(model: Any, *, calibration: Path | None, state: Path | None,
+                         no_adapt: bool, freeze: bool,
+                         default_state: bool = True) -> Normalization:  # fmt: skip
+    """--calibration (fixed), --no-adapt (the sidecar's), or adaptation from --state (without
+    it: the default state file, or with ``default_state=False`` none, from nothing heard)."""
+    if calibration is not None and (state is not None or freeze):
+        raise InputError("--calibration fixes the statistics; to adapt from a calibration, give "
+                         "it as --state FILE")  # fmt: skip
+    if no_adapt and (state is not None or freeze):
+        raise InputError("--no-adapt uses the model's own statistics: drop --state / --freeze")
+    if calibration is not None or no_adapt:
+        return Normalization(normalizer=make_normalizer(model, calibration),
+                             adaptation={"mode": "off"})  # fmt: skip
+    from ..adaptation import ADAPTED_WINDOWS, AdaptiveNormalizer
+    from ..state import StateFile, default_state_path
+
+    if state is None and not default_state:
+        sidecar = model.sidecar
+        fresh = AdaptiveNormalizer(sidecar.norm_mean, sidecar.norm_std, sidecar.input_clip)
+        return Normalization(normalizer=fresh, adaptation={"mode": "adaptive", "state": None})
+    path = state if state is not None else default_state_path(model.name)
+    if path.is_dir():
+        raise InputError(f"--state {path}: is a directory, not a state file")
+    if freeze and not path.exists():
+        raise InputError(f"--freeze: no adaptation state at {path} (give --state FILE)")
+    file = StateFile(path)
+    normalizer, problem = file.load(model, frozen=freeze)
+    note = {"mode": "frozen" if freeze else "adaptive", "state": str(path),
+            "n_windows": normalizer.windows, "weight": round(normalizer.stats.weight, 4),
+            "adapted_windows": ADAPTED_WINDOWS}  # fmt: skip
+    return Normalization(normalizer=normalizer, state=file, problem=problem, adaptation=note)
 
 
 def make_source(
@@ -176,8 +228,9 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
     "--calibration",
     type=click.Path(path_type=Path),
     default=None,
-    help="A wearer's calibration file (serdevice calibrate).",
+    help="A wearer's calibration file (serdevice calibrate), used as it is: no adaptation.",
 )
+@adaptation_options
 @vad_aggressiveness_option
 @click.option(
     "--serve",
@@ -209,14 +262,19 @@ def listen(
     average_s: float,
     every_hop: bool,
     calibration: Path | None,
+    state: Path | None,
+    no_adapt: bool,
+    freeze: bool,
     vad_aggressiveness: int,
     serve: str | None,
     serve_token: str | None,
 ) -> None:
     """Listen and emit emotion and activation events (JSON lines on stdout by default).
 
-    Audio is analysed in memory and never written anywhere. Ends with a `stop` event on end of
-    input, --duration, Ctrl-C or SIGTERM.
+    Audio is analysed in memory and never written anywhere. The device adapts to its wearer and
+    microphone by itself: each speech window is normalized with running statistics of the
+    wearer's speech heard so far (kept in --state, statistics only). Ends with a `stop` event on
+    end of input, --duration, Ctrl-C or SIGTERM.
     """
     stop = StopRequest()  # first: a signal during set-up still ends with start + stop, exit 0
     from ..events import EventFactory, Start, Stop
@@ -225,7 +283,8 @@ def listen(
     from ..sinks import Fanout, JsonlFile, JsonlStream, Mqtt, StdoutClosed, TextLine
 
     model = open_model(model_name)
-    normalizer = make_normalizer(model, calibration)
+    norm = choose_normalization(model, calibration=calibration, state=state, no_adapt=no_adapt,
+                                freeze=freeze)  # fmt: skip
     audio = make_source(source, device=device, fast=fast, rate=rate, channels=channels)
     sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
     if output is not None:
@@ -249,33 +308,46 @@ def listen(
     from ..watchdog import Watchdog
 
     watchdog = Watchdog.from_env()  # a no-op unless systemd set NOTIFY_SOCKET
-    pipeline = Pipeline(model=model, normalizer=normalizer, config=analysis)
+    pipeline = Pipeline(model=model, normalizer=norm.normalizer, config=analysis)
+    keeper = norm.keeper(model, lambda message: fanout.write(
+        Error(message=message, fault="state", recoverable=True)))  # fmt: skip
     listener = Listener(pipeline=pipeline, fanout=fanout, watchdog=watchdog,
-                        config=ListenConfig(pipeline=analysis, duration_s=duration))  # fmt: skip
+                        config=ListenConfig(pipeline=analysis, duration_s=duration),
+                        after_window=() if keeper is None else (keeper.after_window,))  # fmt: skip
     stop.attach(listener, audio)
     try:
         listener.emit(Start(source=audio.name, native_rate=audio.native_rate,
                             sample_rate=SAMPLE_RATE, window_s=listener.window_s,
                             hop_s=listener.hop_s, backend=model.backend,
                             labels=tuple(model.labels),
-                            calibration=describe_calibration(calibration, model)))  # fmt: skip
+                            calibration=describe_calibration(calibration, model),
+                            adaptation=norm.adaptation))  # fmt: skip
+        if norm.problem is not None:
+            listener.emit(Error(message=norm.problem, fault="state", recoverable=True))
         if mqtt_sink is not None:  # its connection problems become error events in the stream
             mqtt_sink.report_to(lambda message: listener.emit(
                 Error(message=message, fault="mqtt", recoverable=True)))  # fmt: skip
         watchdog.ready()
         try:
             summary = listener.run(audio)
-        except RuntimeFailure as exc:  # e.g. the capture device vanished: say so in the stream too
+        except RuntimeFailure as exc:
+            if keeper is not None:
+                keeper.save()  # e.g. the capture device vanished: say so in the stream too
             listener.emit(Error(message=str(exc)))
             listener.emit(Stop(reason="error", audio_s=listener.summary.audio_s,
                                counters=listener.counters(audio)))  # fmt: skip
             raise
         watchdog.stopping()
+        if keeper is not None:
+            keeper.save()  # before stop: an error writing it is still part of the stream
         counts = pipeline.counts
         listener.emit(Stop(reason=summary.reason, audio_s=summary.audio_s,
                            speech_windows=counts.speech_windows, emotions=counts.emotions,
+                           norm_windows=norm.normalizer.windows,
                            counters=listener.counters(audio)))  # fmt: skip
     except StdoutClosed:
         sys.exit(0)
     finally:
+        if keeper is not None:  # whatever ended the stream, keep what was learnt
+            keeper.save(report=False)
         fanout.close()

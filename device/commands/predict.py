@@ -15,6 +15,7 @@ import numpy as np
 
 from ..contracts import InputError
 from ..model import DEFAULT_MODEL
+from .options import state_option
 
 CSV_COLUMNS = ("file", "label", "confidence", "activation", "n_windows", "duration_s", "reason")
 
@@ -45,6 +46,8 @@ def predict_file(path: Path, model: Any, normalizer: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"file": str(path), "label": None, "scores": {}, "activation": None,
                               "confidence": None, "n_windows": len(predictions),
                               "duration_s": round(summary.audio_s, 3)}  # fmt: skip
+    if normalizer.windows is not None:  # --adapt: what the wearer's statistics rest on so far
+        result["norm_windows"] = normalizer.windows
     if not predictions:
         result["reason"] = ("shorter than 0.5 s" if summary.audio_s < 0.5
                             else "no speech detected")  # fmt: skip
@@ -87,18 +90,46 @@ def predict_files(
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
-@click.option("--calibration", type=click.Path(path_type=Path), default=None)
+@click.option("--calibration", type=click.Path(path_type=Path), default=None,
+              help="A wearer's calibration file (serdevice calibrate), used as it is.")  # fmt: skip
+@click.option("--adapt", is_flag=True,
+              help="FILES are one wearer's recordings, in this order: adapt across them as "
+              "listen does (from --state if given, else from nothing heard).")  # fmt: skip
+@state_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def predict(model_name: str, fmt: str, calibration: Path | None, files: tuple[Path, ...]) -> None:
+def predict(model_name: str, fmt: str, calibration: Path | None, adapt: bool, state: Path | None,
+            files: tuple[Path, ...]) -> None:  # fmt: skip
     """Clip-level emotion and activation for each of FILES (one JSON object, or CSV row, each).
 
-    A file that cannot be read stops the run with a one-line error (exit 2), after every file
-    before it has been printed.
-    """
-    from .listen import make_normalizer, open_model
+    Without --adapt each file is answered on its own with the model's statistics (or
+    --calibration's). With --adapt the files are one wearer, in the given order; --state seeds
+    the adaptation from a file and keeps it there afterwards.
 
+    A file that cannot be read stops the run with a one-line error (exit 2), after every file
+    before it has been printed (and, with --adapt --state, what they taught is saved).
+    """
+    from .listen import choose_normalization, open_model
+
+    if state is not None and not adapt:
+        raise InputError("--state needs --adapt (without it each file is answered on its own)")
+    if calibration is not None and adapt:
+        raise InputError("--calibration fixes the statistics; to adapt from a calibration, give "
+                         "it as --adapt --state FILE")  # fmt: skip
     model = open_model(model_name)
-    normalizer = make_normalizer(model, calibration)
+    norm = choose_normalization(model, calibration=calibration, state=state, no_adapt=not adapt,
+                                freeze=False, default_state=False)  # fmt: skip
+    if norm.problem is not None:
+        click.echo(f"serdevice: warning: {norm.problem}", err=True)
+    keeper = norm.keeper(model, lambda message: click.echo(f"serdevice: {message}", err=True))
+    try:
+        _print_results(predict_files(files, model, norm.normalizer, parallel=1 if adapt else
+                                     PARALLEL_FILES), fmt)  # fmt: skip
+    finally:
+        if keeper is not None:
+            keeper.save()
+
+
+def _print_results(results: Iterator[dict[str, Any]], fmt: str) -> None:
     writer = (
         csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         if fmt == "csv"
@@ -106,7 +137,7 @@ def predict(model_name: str, fmt: str, calibration: Path | None, files: tuple[Pa
     )
     if writer is not None:
         writer.writeheader()
-    for result in predict_files(files, model, normalizer):
+    for result in results:
         if writer is not None:
             writer.writerow({**result, "reason": result.get("reason", "")})
         else:
