@@ -123,6 +123,7 @@ class Pipeline:
             events.append(Emotion(t=activation.t, label=activation.label,
                                   confidence=activation.confidence, scores=scores,
                                   activation=activation.activation, latent=latent, speech=speech,
-                                  latency_ms=latency_ms))  # fmt: skip
+                                  latency_ms=latency_ms,
+                                  norm_windows=activation.norm_windows))  # fmt: skip
         events.append(activation)
         return events

@@ -61,6 +61,25 @@ class TextLine:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.name = "text"
         self._stream = stream or sys.stdout
+        self._adapted_windows = 0  # from the start event: "adapting" below this many windows
+
+    def _adapting(self, event: dict[str, Any]) -> str:
+        n = event.get("norm_windows")
+        if not isinstance(n, int) or n >= self._adapted_windows:
+            return ""
+        return f"  [adapting: {n}/{self._adapted_windows} windows heard]"
+
+    def _start(self, event: dict[str, Any]) -> str:
+        text = f"listening: {event['source']} with {event['model']} ({event['backend']})"
+        note = event.get("adaptation") or {}
+        if note.get("mode") in ("adaptive", "frozen"):
+            self._adapted_windows = int(note.get("adapted_windows") or 0)
+            verb = "adapting to the wearer" if note["mode"] == "adaptive" else "frozen adaptation"
+            where = f"state {note['state']}" if note.get("state") else "state kept in memory only"
+            text += f"; {verb} ({where}, {note.get('n_windows', 0)} speech windows heard before)"
+        elif note.get("mode") == "off" or event.get("calibration"):
+            text += "; no adaptation (fixed statistics)"
+        return text
 
     def write(self, event: dict[str, Any]) -> None:
         kind, t = event["type"], event.get("t")
@@ -69,9 +88,9 @@ class TextLine:
             bar = "#" * round((event["activation"] - 1) * 5)
             text = f"{stamp}  {event['label']:<8} {event['confidence']:.2f}  activation {event['activation']:.2f} |{bar:<20}|"
         elif kind == "emotion":
-            text = f"{stamp}  >> {event['label'].upper()} (confidence {event['confidence']:.2f})"
+            text = f"{stamp}  >> {event['label'].upper()} (confidence {event['confidence']:.2f}){self._adapting(event)}"
         elif kind == "start":
-            text = f"listening: {event['source']} with {event['model']} ({event['backend']})"
+            text = self._start(event)
         elif kind == "stop":
             text = f"stopped ({event.get('reason')}): {event.get('windows', 0)} windows, {event.get('speech_windows', 0)} with speech"
         elif kind == "error":

@@ -47,3 +47,11 @@ def postgres():
     from fleet import running_postgres
 
     yield from running_postgres()
+
+
+@pytest.fixture(autouse=True)
+def own_state_directory(tmp_path_factory, monkeypatch):
+    """Each test its own adaptation-state directory: listen adapts by default and keeps what it
+    learnt in the user's state directory, which must not carry from one test into another."""
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
