@@ -34,7 +34,7 @@ body.stale #label,body.stopped #label{opacity:.45}
 <body data-last-seq="-1" data-events="0" data-state="connecting">
 <div id="now"><div id="label">&mdash;</div>
 <div><div id="act">&ndash;</div><div id="actbar"><i></i></div></div>
-<div id="side"><div id="speaking">waiting for events</div><div>session <b id="clock">0:00</b></div><div id="model"></div></div></div>
+<div id="side"><div id="speaking">waiting for events</div><div>session <b id="clock">0:00</b></div><div id="model"></div><div id="adapting"></div></div></div>
 <svg id="timeline" viewBox="0 0 1000 300" preserveAspectRatio="none"></svg>
 <div id="status">connecting&hellip;</div>
 <script>
@@ -44,7 +44,7 @@ const params = new URLSearchParams(location.search);
 const MINUTES = Math.min(10, Math.max(0.5, parseFloat(params.get("minutes")) || __MINUTES__));
 const SPAN = MINUTES * 60, THRESHOLD = 3.5;
 const token = params.get("token");
-let hops = [], speech = [], marks = [], latestT = 0, hopS = 0.5, pending = false, lastEventAt = Date.now();
+let hops = [], speech = [], marks = [], latestT = 0, hopS = 0.5, pending = false, lastEventAt = Date.now(), adaptedAt = 0;
 window.serdeviceLag = [];
 const $ = (id) => document.getElementById(id);
 function colour(label) { return COLOURS[label] || "#2a9d8f"; }
@@ -59,8 +59,12 @@ function handle(ev) {
   lastEventAt = Date.now();
   switch (ev.type) {
     case "start": hops = []; speech = []; marks = []; latestT = 0; hopS = ev.hop_s || 0.5;
+      adaptedAt = ev.adaptation && ev.adaptation.mode === "adaptive" ? (ev.adaptation.adapted_windows || 0) : 0;
+      $("adapting").textContent = adaptedAt ? "adapting to the wearer" : "";
       $("model").textContent = (ev.model || "") + " \u00b7 " + (ev.source || ""); setState("quiet", "listening"); break;
     case "activation":
+      if (adaptedAt && typeof ev.norm_windows === "number") $("adapting").textContent = ev.norm_windows < adaptedAt
+        ? "adapting: " + ev.norm_windows + " of " + adaptedAt + " speech windows heard" : "adapted to the wearer";
       hops.push({t, a: ev.activation, raw: ev.activation_raw, label: ev.label});
       $("label").textContent = ev.label; $("label").style.background = colour(ev.label);
       $("label").style.color = ev.label === "happy" ? "#1d2733" : "#fff";

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .contracts import InputError
-from .timeline import Hop, SessionSummary, Span
+from .timeline import Hop, SessionSummary, Span, clock
 
 PLOT_W = 1000  # px of the time axis
 LEFT, RIGHT = 58, 20
@@ -44,18 +44,6 @@ TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 1
 def colour(label: str) -> str:
     """A fixed colour per label (unknown labels get a stable one from a small palette)."""
     return LABEL_COLOURS.get(label, EXTRA_COLOURS[sum(map(ord, label)) % len(EXTRA_COLOURS)])
-
-
-def clock(seconds: float, long: bool) -> str:
-    """Audio-clock time as m:ss, or h:mm:ss for long sessions.
-
-    >>> clock(75.4, False), clock(3725, True)
-    ('1:15', '1:02:05')
-    """
-    whole = int(round(seconds))
-    h, rest = divmod(whole, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if long else f"{h * 60 + m}:{s:02d}"
 
 
 def duration(seconds: float) -> str:
@@ -392,6 +380,7 @@ def render_html(summaries: Sequence[SessionSummary], notes: Sequence[str], *, ti
                      f"<h2>{html.escape(s.title)}: {html.escape(s.model)}</h2>"
                      f'<p class="meta">{html.escape(_started(s))}; source {html.escape(s.source)}; '
                      f"length {duration(s.duration_s)}; calibration: {html.escape(s.calibration)}; "
+                     f"adaptation: {html.escape(s.adaptation)}; "
                      f"threshold {s.threshold:g}, baseline {baseline}</p>")  # fmt: skip
         parts += [f'<p class="note warn">{html.escape(note)}</p>' for note in s.notes]
         parts.append(row_svg(s, axis, index))

@@ -111,6 +111,7 @@ class SessionSummary:
     source: str
     started_wall: float | None
     calibration: str
+    adaptation: str  # online adaptation: how adapted the device was, from the events
     hop_s: float
     duration_s: float
     hops: list[Hop]
@@ -367,6 +368,43 @@ def describe_calibration(start: dict[str, Any] | None) -> str:
     return str(value)
 
 
+def describe_adaptation(start: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> str:
+    """Whether the device adapted to the wearer, and until when it was still "adapting"."""
+    note = start.get("adaptation") if start else None
+    if not isinstance(note, dict):
+        return "not recorded in the events"
+    if note.get("mode") not in ("adaptive", "frozen"):
+        return "off (fixed statistics)"
+    enough = _number(note.get("adapted_windows")) or 0
+    heard = [(t, n) for e in events if e.get("type") == "activation"
+             and (t := _number(e.get("t"))) is not None
+             and (n := _number(e.get("norm_windows"))) is not None]  # fmt: skip
+    if note["mode"] == "frozen":
+        return f"frozen state ({note.get('n_windows', '?')} speech windows)"
+    if not heard:
+        return "adaptive (no speech heard)"
+    first = heard[0][1]
+    if first >= enough:
+        return f"adapted from the start ({first:.0f} speech windows heard before)"
+    done = next((t for t, n in heard if n >= enough), None)
+    if done is None:
+        return (f"adapting throughout ({heard[-1][1]:.0f} of {enough:.0f} speech windows heard by "
+                "the end): early answers rest on little of the wearer's speech")  # fmt: skip
+    return f"adapting until {clock(done, False)} ({enough:.0f} speech windows), then adapted"
+
+
+def clock(seconds: float, long: bool) -> str:
+    """Audio-clock time as m:ss, or h:mm:ss for long sessions.
+
+    >>> clock(75.4, False), clock(3725, True)
+    ('1:15', '1:02:05')
+    """
+    whole = int(round(seconds))
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if long else f"{h * 60 + m}:{s:02d}"
+
+
 def summarize(session: Session, config: TimelineConfig, *, title: str) -> SessionSummary:
     """Measure one session: speech time, time above the threshold, peaks, label shares."""
     events = session.events
@@ -406,6 +444,7 @@ def summarize(session: Session, config: TimelineConfig, *, title: str) -> Sessio
         source=str(start.get("source", "?")) if start else "?",
         started_wall=_number(start.get("wall")) if start else _number(events[0].get("wall")),
         calibration=describe_calibration(start),
+        adaptation=describe_adaptation(start, events),
         hop_s=hop_s,
         duration_s=duration,
         hops=hops,
