@@ -170,11 +170,13 @@ def test_a_busy_port_exits_2(cli):
         sink.close()
 
 
-def test_listen_with_serve_keeps_the_jsonl_stream_unchanged(cli):
-    plain = cli("listen", "--source", str(SAMPLE), "--fast")
-    served = cli("listen", "--source", str(SAMPLE), "--fast", "--serve", "127.0.0.1:0")
+def test_listen_with_serve_keeps_the_jsonl_stream_unchanged(cli, tmp_path):
+    # each from an empty adaptation state, so both hear the sample the same way
+    plain = cli("listen", "--source", str(SAMPLE), "--fast", "--state", str(tmp_path / "a.json"))
+    served = cli("listen", "--source", str(SAMPLE), "--fast", "--serve", "127.0.0.1:0",
+                 "--state", str(tmp_path / "b.json"))  # fmt: skip
     assert served.returncode == 0, served.stderr
-    strip = ("wall", "latency_ms", "cpu_s")
+    strip = ("wall", "latency_ms", "cpu_s", "adaptation")
 
     def shape(stdout: str) -> list:
         return [{k: v for k, v in json.loads(line).items() if k not in strip}

@@ -1,7 +1,8 @@
 """Privacy: listen and calibrate write nothing but the requested outputs, and those hold no audio.
 
 HOME, TMPDIR and the working folder point at empty temporary folders; every file in them is
-listed before and after each run.
+listed before and after each run. Besides its outputs, listen writes its adaptation state (the
+wearer's feature statistics) in the user's state directory: that file is checked too.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def env_for(places: dict[str, Path]) -> dict[str, str]:
     home, tmp = str(places["home"]), str(places["tmp"])
     return {"HOME": home, "TMPDIR": tmp, "TMP": tmp, "TEMP": tmp,
             "XDG_CACHE_HOME": f"{home}/.cache", "XDG_CONFIG_HOME": f"{home}/.config",
-            "XDG_DATA_HOME": f"{home}/.local/share", "XDG_RUNTIME_DIR": tmp}  # fmt: skip
+            "XDG_DATA_HOME": f"{home}/.local/share", "XDG_RUNTIME_DIR": tmp,
+            "XDG_STATE_HOME": f"{home}/.local/state"}  # fmt: skip
 
 
 def files_under(places: dict[str, Path]) -> set[Path]:
@@ -74,19 +76,22 @@ def test_listen_from_a_file_writes_only_the_events_file(cli, places):
     out = places["out"] / "events.jsonl"
     done, new = run_in(places, cli, "listen", "--source", str(SAMPLE), "--fast", "--output",
                        str(out))  # fmt: skip
-    assert new == {out}
+    state = places["home"] / ".local" / "state" / "serdevice" / "dae_metric_act.state.json"
+    assert new == {out, state}
     audio, _ = sf.read(SAMPLE, dtype="float32")
     assert_no_audio(out, audio)
+    assert_no_audio(state, audio)
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert any(e["type"] == "activation" for e in events)
     assert all(longest_number_list(e) <= N_FEATURES for e in events)
 
 
-def test_listen_from_stdin_writes_nothing(cli, places):
+def test_listen_from_stdin_writes_only_its_statistics(cli, places):
     audio, _ = sf.read(SAMPLE, dtype="float32")
     pcm = (audio * 32767).astype("<i2").tobytes()
     done, new = run_in(places, cli, "listen", "--source", "-", "--rate", "16000", input=pcm)
-    assert new == set()
+    assert [p.name for p in new] == ["dae_metric_act.state.json"]  # statistics only:
+    assert_no_audio(next(iter(new)), audio)
     assert pcm[1000:1032] not in done.stdout.encode(errors="replace")
 
 
@@ -110,8 +115,10 @@ def test_calibrate_writes_only_statistics(cli, places):
         "weight",
         "mean",
         "std",
+        "wearer_mean",
+        "wearer_std",
     }
-    assert out.stat().st_size < 10_000  # 12 s of 16-bit audio would be 384 KB
+    assert out.stat().st_size < 20_000  # 12 s of 16-bit audio would be 384 KB
 
 
 def test_nothing_is_left_in_the_temporary_folder_even_on_error(cli, places):
