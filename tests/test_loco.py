@@ -70,7 +70,7 @@ def utterance(name: str, speaker: str, label: str) -> Utterance:
 
 
 def test_calibration_half_takes_every_other_clip_of_each_speaker():
-    from serdevice.train.loco import calibration_half
+    from serdevice.train.scoring import calibration_half
 
     clips = [utterance(n, s, "sad") for n, s in
              (("b", "1"), ("a", "1"), ("c", "1"), ("z", "2"), ("y", "2"))]  # fmt: skip
@@ -78,7 +78,7 @@ def test_calibration_half_takes_every_other_clip_of_each_speaker():
 
 
 def test_score_counts_an_unanswered_clip_as_wrong_and_restricts_three_class_answers():
-    from serdevice.train.loco import ClipAnswers, score
+    from serdevice.train.scoring import ClipAnswers, score
 
     labels = ("neutral", "sad", "happy", "angry")
     clips = [utterance(f"{i}", "1", lab) for i, lab in
@@ -129,13 +129,18 @@ def test_loco_runs_end_to_end_on_the_device_path(fabricated_corpora, tmp_path, c
     summary = json.loads((tmp_path / "loco" / "loco.json").read_text())
     assert set(summary["per_corpus"]) == {"ravdess", "emovo"}
     for held in ("ravdess", "emovo"):
-        for voice in ("adult", "child-like"):
-            for mode in ("plain", "calibrated"):
+        for voice in ("adult", "channel-shifted", "child-like"):
+            for mode in ("adaptive", "plain", "calibrated", "oracle", "second-voice"):
                 figures = summary["per_corpus"][held][voice][mode]
                 assert 0.0 <= figures["N-S-A"] <= 1.0 and 0.0 <= figures["N-S-H-A"] <= 1.0
                 assert figures["clips"] > 0
+            # adaptive and oracle score every clip; plain and calibrated the scored half
+            modes = summary["per_corpus"][held][voice]
+            assert modes["adaptive"]["clips"] == modes["oracle"]["clips"]
+            assert modes["adaptive"]["clips"] > modes["plain"]["clips"]
         assert (tmp_path / "loco" / "models" / f"{held}.tflite").stat().st_size <= 8 * 1024
-    assert "| **mean** | adult |" in result.stdout  # the README table
+    assert "| adult | adaptive (every clip, from an empty state) |" in result.stdout  # README's
+    assert "| channel-shifted | adaptive" in result.stdout
     assert summary["licences"]["ravdess"].startswith("CC BY-NC")
     # the bundled recipe: child-like training copies, the int16x8 export
     assert summary["recipe"]["childlike"] is True and summary["recipe"]["quantization"] == "int16x8"
@@ -148,7 +153,7 @@ def test_loco_runs_end_to_end_on_the_device_path(fabricated_corpora, tmp_path, c
         values = [seeds["per_seed"][s][voice]["plain"]["N-S-A"] for s in ("0", "1")]
         assert spread["min"] == min(values) and spread["max"] == max(values)
         assert spread["mean"] == pytest.approx(sum(values) / 2)
-    assert "over seeds 0, 1" in result.stdout
+    assert "Over training seeds 0, 1" in result.stdout
     assert (tmp_path / "loco" / "seed-1" / "models" / "emovo.tflite").is_file()
 
 
@@ -156,7 +161,8 @@ def test_loco_answers_are_predicts_answers(fabricated_corpora, tmp_path, cli):
     """The benchmark's replay of the device path gives what `serdevice predict` prints."""
     from serdevice.device.model import Model
     from serdevice.device.normalize import Normalizer
-    from serdevice.train.loco import clip_answers, device_speech_rows
+    from serdevice.train.loco import device_speech_rows
+    from serdevice.train.scoring import clip_answers
 
     files = sorted((fabricated_corpora / "emovo").rglob("*.wav"))[:3]
     result = cli("predict", "--model", "dae_metric_act", *map(str, files))

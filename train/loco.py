@@ -6,16 +6,25 @@ half (file source -> speech gate + streaming eGeMAPS, ``collect_speech_rows``), 
 through the normalizer and the .tflite model, and one answer per clip from the mean of its
 windows' scores (``serdevice predict``'s answer). No label of the held-out corpus is used.
 
-Two normalizations are scored on the same clips: ``plain`` (the sidecar's statistics, what
-``listen`` does out of the box) and ``calibrated`` (``serdevice calibrate``'s statistics from
-half of each speaker's clips, every other file in name order; the other half is scored). Both
-again on child-like copies of every third held-out clip (train/childlike.py), calibrated on the child's
-own calibration half.
+Normalizations (``MODES``):
 
-Metrics per held-out corpus: balanced accuracy N-S-A (clips labelled neutral/sad/angry, the
-answer restricted to those three scores) and N-S-H-A (the four), Spearman's rho between the
-clip's mean activation and the label's categorical activation (all clips). A clip with no
-speech window counts as a wrong answer and is reported.
+- ``adaptive`` (the headline, what ``listen`` does): each held-out speaker's clips in a seeded
+  shuffled order through the device's own adaptive normalizer from an empty state, every clip
+  scored, the first ones included (train/adaptive_eval.py); with the curve of accuracy against
+  minutes of the speaker's speech heard;
+- ``plain``: the sidecar's statistics (``listen --no-adapt``);
+- ``calibrated``: ``serdevice calibrate``'s statistics from half of each speaker's clips (every
+  other file in name order; the other half is scored);
+- ``oracle``: each speaker's statistics from all their clips (the upper reference);
+- ``second-voice``: adaptive, with 30 % of the windows the state rests on from another speaker
+  of another corpus.
+
+Voices: ``adult`` (the clips), ``channel-shifted`` (every clip through its speaker's own drawn
+microphone: gain -15..+15 dB, band limit and tilt, train/channel.py) and ``child-like`` (every
+third clip, train/childlike.py). Metrics per held-out corpus: balanced accuracy N-S-A (clips
+labelled neutral/sad/angry, the answer restricted to those three scores) and N-S-H-A (the four),
+Spearman's rho between the clip's mean activation and the label's categorical activation (all
+clips). A clip with no speech window counts as a wrong answer and is reported.
 """
 
 from __future__ import annotations
@@ -34,19 +43,18 @@ from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, N_FEATUR
 
 from .corpora import load_spec
 from .corpora.schema import Utterance
-from .dataset import FOUR_CLASSES, FeatureSet, concat, features_of
+from .dataset import FeatureSet, concat, features_of
 from .features_batch import default_cache_dir, file_hash
-from .metrics import balanced_accuracy, spearman
+from .loco_table import markdown_table, mean_over, plot_curve, seed_spread
 from .parallel import map_in_order
 from .recipe import REAL_CORPORA, Recipe, corpus_specs
+from .scoring import calibration_half, clip_answers, score
 
-TASKS = {"N-S-A": ("neutral", "sad", "angry"), "N-S-H-A": FOUR_CLASSES}
-MODES = ("plain", "calibrated")
-FIGURES = ("N-S-A", "N-S-H-A", "activation_rho")  # the means a summary keeps per voice and mode
 # Child-like copies are scored on every third clip of each corpus (in the loaders' order): the
 # streaming front half costs ~0.15 CPU-s per clip, and a third keeps the benchmark near 30 min.
 CHILD_EVERY = 3
-VOICES = ("adult", "child-like")
+# A second voice (a parent, a therapist) makes this share of the windows the state rests on.
+SECOND_VOICE_SHARE = 0.3
 
 
 # --- the device's front half, once per clip (cached) --------------------------------------
@@ -54,8 +62,10 @@ VOICES = ("adult", "child-like")
 
 def _rows_key(path: Path, window_s: float, hop_s: float) -> str:
     from serdevice.device.features import opensmile_version
+    from serdevice.device.gate import FLOOR_RMS, VAD_GAIN
 
-    return f"{file_hash(path)[:32]}-{opensmile_version()}-w{window_s:g}-h{hop_s:g}-gate20db"
+    gate = f"gate{FLOOR_RMS:.3g}-{VAD_GAIN:.3g}"  # the gate decides which windows are rows
+    return f"{file_hash(path)[:32]}-{opensmile_version()}-w{window_s:g}-h{hop_s:g}-{gate}"
 
 
 _MODELS: dict[tuple[float, float], Any] = {}
@@ -108,99 +118,46 @@ def device_speech_rows(
                         progress=progress)  # fmt: skip
 
 
-# --- answers and scores --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClipAnswers:
-    """One answer per clip: mean scores (sidecar label order) and mean activation."""
-
-    scores: np.ndarray  # (n, K); NaN rows where the clip had no speech window
-    activation: np.ndarray  # (n,)
-
-    @property
-    def answered(self) -> np.ndarray:
-        """Clips with at least one speech window."""
-        return np.isfinite(self.activation)
-
-
-def clip_answers(model: Any, normalizers: Sequence[Any], rows: Sequence[np.ndarray]) -> ClipAnswers:
-    """``predict``'s answer for each clip from its speech rows, each with its own normalizer."""
-    scores = np.full((len(rows), len(model.labels)), np.nan)
-    activation = np.full(len(rows), np.nan)
-    for i, (normalizer, clip_rows) in enumerate(zip(normalizers, rows, strict=True)):
-        if len(clip_rows) == 0:
-            continue
-        predictions = [model.predict(normalizer(row)) for row in clip_rows]
-        scores[i] = np.mean([p.scores for p in predictions], axis=0)
-        activation[i] = np.mean([p.activation for p in predictions])
-    return ClipAnswers(scores=scores, activation=activation)
-
-
-def score(
-    answers: ClipAnswers, utterances: Sequence[Utterance], model_labels: Sequence[str]
-) -> dict[str, float]:
-    """Balanced accuracy per task and activation rho over the given clips."""
-    truth = np.array([u.label.value for u in utterances])
-    result: dict[str, float] = {}
-    for task, task_labels in TASKS.items():
-        keep = np.isin(truth, task_labels)
-        columns = [list(model_labels).index(label) for label in task_labels]
-        chosen = np.where(
-            answers.answered[keep],
-            np.array(task_labels)[np.argmax(np.nan_to_num(answers.scores[keep][:, columns],
-                                                          nan=-np.inf), axis=1)],
-            "none",
-        )  # fmt: skip
-        result[task] = balanced_accuracy(truth[keep], chosen)
-    arousal = np.array([u.activation for u in utterances])
-    answered = answers.answered
-    result["activation_rho"] = spearman(answers.activation[answered], arousal[answered])
-    result["unanswered"] = int((~answered).sum())
-    result["clips"] = len(utterances)
-    return result
-
-
-def calibration_half(utterances: Sequence[Utterance]) -> np.ndarray:
-    """True for the clips each speaker's calibration uses: every other file in name order."""
-    mask = np.zeros(len(utterances), dtype=bool)
-    by_speaker: dict[str, list[int]] = {}
-    for i, u in enumerate(utterances):
-        by_speaker.setdefault(u.split_group, []).append(i)
-    for indices in by_speaker.values():
-        ordered = sorted(indices, key=lambda i: utterances[i].path.name)
-        mask[ordered[::2]] = True
-    return mask
-
-
 def evaluate_held_out(
-    model: Any, utterances: Sequence[Utterance], rows: Sequence[np.ndarray]
-) -> dict[str, dict[str, float]]:
-    """Plain and per-speaker calibrated scores of one held-out set on the same scored half."""
+    model: Any,
+    utterances: Sequence[Utterance],
+    rows: Sequence[np.ndarray],
+    *,
+    seed: int = 0,
+    second_voice: Sequence[np.ndarray] = (),
+) -> dict[str, dict[str, Any]]:
+    """Every mode's scores of one held-out set (plain and calibrated on the scored half)."""
     from serdevice.device.calibration import calibrate_for
     from serdevice.device.normalize import Normalizer
 
-    sidecar = model.sidecar
+    from .adaptive_eval import adaptive_answers, curve, oracle_normalizers
+
+    sidecar, labels = model.sidecar, model.labels
     calib = calibration_half(utterances)
     scored = [i for i in range(len(utterances)) if not calib[i]]
-    plain = Normalizer(sidecar.norm_mean, sidecar.norm_std, sidecar.input_clip)
     per_speaker: dict[str, Any] = {}
     for group in {u.split_group for u in utterances}:
-        own = [
-            rows[i]
-            for i in range(len(utterances))
-            if calib[i] and utterances[i].split_group == group
-        ]
+        own = [rows[i] for i in range(len(utterances))
+               if calib[i] and utterances[i].split_group == group]  # fmt: skip
         speech = np.concatenate(own) if own else np.zeros((0, N_FEATURES))
         calibration = calibrate_for(speech, sidecar)
         per_speaker[group] = Normalizer(calibration.mean, calibration.std, sidecar.input_clip)
     picked = [utterances[i] for i in scored]
     picked_rows = [rows[i] for i in scored]
-    out = {}
-    for mode in MODES:
-        normalizers = [plain if mode == "plain" else per_speaker[u.split_group] for u in picked]
-        answers = clip_answers(model, normalizers, picked_rows)
-        out[mode] = score(answers, picked, model.labels)
+    plain = Normalizer.for_model(model)
+    out: dict[str, dict[str, Any]] = {
+        "plain": score(clip_answers(model, [plain] * len(picked), picked_rows), picked, labels),
+        "calibrated": score(clip_answers(model, [per_speaker[u.split_group] for u in picked],
+                                         picked_rows), picked, labels),
+    }  # fmt: skip
+    oracle = clip_answers(model, oracle_normalizers(utterances, rows, sidecar.input_clip), rows)
+    adaptive = adaptive_answers(model, utterances, rows, seed=seed)
+    out["adaptive"] = {**score(adaptive.answers, utterances, labels),
+                       "curve": curve(adaptive, oracle, utterances, labels)}  # fmt: skip
+    out["oracle"] = score(oracle, utterances, labels)
+    mixed = adaptive_answers(model, utterances, rows, seed=seed, others=second_voice,
+                             share=SECOND_VOICE_SHARE)  # fmt: skip
+    out["second-voice"] = score(mixed.answers, utterances, labels)
     return out
 
 
@@ -218,7 +175,9 @@ class LocoData:
 
 def load_loco_data(root: Path, names: Sequence[str], *, recipe: Recipe, child: bool, jobs: int,
                    cache_dir: Path | None, progress: bool) -> LocoData:  # fmt: skip
-    """Load corpora, make child-like copies, extract batch features and device rows (cached)."""
+    """Load corpora, make child-like and channel-shifted copies, extract batch features and
+    device rows (cached)."""
+    from .channel import channel_copies
     from .childlike import childlike_copies
 
     adult = {
@@ -240,6 +199,10 @@ def load_loco_data(root: Path, names: Sequence[str], *, recipe: Recipe, child: b
         features[voice] = features_of(every, level=recipe.level, jobs=jobs, cache_dir=cache_dir,
                                       progress=progress, what=f"{voice} clips")  # fmt: skip
     scored = {"adult": voices["adult"]}
+    folder = (cache_dir or default_cache_dir()).parent / "channel"
+    shifted = iter(channel_copies([u for name in names for u in adult[name]], folder, jobs=jobs,
+                                  progress=progress))  # fmt: skip
+    scored["channel-shifted"] = {name: [next(shifted) for _ in adult[name]] for name in names}
     if child:  # child-like clips are scored on every CHILD_EVERY-th clip of each corpus
         scored["child-like"] = {n: voices["child-like"][n][::CHILD_EVERY] for n in names}
     for voice, by_corpus in scored.items():
@@ -327,6 +290,7 @@ def run_loco(
     out.mkdir(parents=True, exist_ok=True)
     (out / "loco.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     (out / "loco.md").write_text(markdown_table(summary), encoding="utf-8")
+    plot_curve(summary, out / "curve.png")
     return summary
 
 
@@ -342,77 +306,25 @@ def _folds(data: LocoData, names: Sequence[str], recipe: Recipe, method: str, ou
         export = train_and_export(training_rows(data, others, recipe), recipe, method=method,
                                   run=out / "runs" / held, tflite=tflite, name=f"loco_{held}")  # fmt: skip
         model = Model.load(tflite)
+        intruder = second_voice(data, names, held)
         results[held] = {
-            voice: evaluate_held_out(model, data.utterances[voice][held], data.rows[voice][held])
+            voice: evaluate_held_out(model, data.utterances[voice][held], data.rows[voice][held],
+                                     seed=recipe.seed, second_voice=intruder)
             for voice in data.rows
-        }
+        }  # fmt: skip
         results[held]["parity"] = export["parity"]
         adult = results[held]["adult"]
-        log(f"{held}: N-S-A {adult['plain']['N-S-A']:.3f} -> {adult['calibrated']['N-S-A']:.3f}, "
-            f"N-S-H-A {adult['plain']['N-S-H-A']:.3f} -> {adult['calibrated']['N-S-H-A']:.3f}, "
-            f"rho {adult['plain']['activation_rho']:.3f}")  # fmt: skip
+        log(f"{held}: adaptive N-S-A {adult['adaptive']['N-S-A']:.3f}, N-S-H-A "
+            f"{adult['adaptive']['N-S-H-A']:.3f}, rho {adult['adaptive']['activation_rho']:.3f} "
+            f"(plain {adult['plain']['N-S-A']:.3f}, oracle {adult['oracle']['N-S-A']:.3f}; "
+            f"channel-shifted adaptive {results[held]['channel-shifted']['adaptive']['N-S-A']:.3f})")  # fmt: skip
     return results
 
 
-def seed_spread(means: dict[str, Any]) -> dict[str, Any]:
-    """Mean, min and max over seeds of every mean figure (voice -> mode -> figure)."""
-    out: dict[str, Any] = {}
-    for voice in next(iter(means.values())):
-        out[voice] = {}
-        for mode in MODES:
-            out[voice][mode] = {}
-            for k in FIGURES:
-                values = [m[voice][mode][k] for m in means.values()]
-                out[voice][mode][k] = {"mean": float(np.mean(values)),
-                                       "min": float(np.min(values)), "max": float(np.max(values))}  # fmt: skip
-    return out
-
-
-def mean_over(results: dict[str, Any], voices: Sequence[str]) -> dict[str, Any]:
-    """Mean over held-out corpora of every figure."""
-    out: dict[str, Any] = {}
-    for voice in voices:
-        out[voice] = {}
-        for mode in MODES:
-            out[voice][mode] = {
-                k: float(np.nanmean([results[c][voice][mode][k] for c in results])) for k in FIGURES
-            }
-    return out
-
-
-def markdown_table(summary: dict[str, Any]) -> str:
-    """The table README shows."""
-    lines = [
-        f"Leave-one-corpus-out, device path ({summary['recipe'].get('quantization', 'int8')}, "
-        f"streaming rows, one answer per clip), "
-        f"recipe `{summary['recipe']['name']}`, {summary['method']}, {summary['date']}",
-        "",
-        "| held out | voice | N-S-A plain | N-S-A calibrated | N-S-H-A plain | N-S-H-A calibrated "
-        "| activation ρ plain | activation ρ calibrated | clips scored (no answer) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    rows = list(summary["per_corpus"].items()) + [("**mean**", summary["mean"])]
-    for held, result in rows:
-        for voice in VOICES:
-            if voice not in result:
-                continue
-            plain, cal = result[voice]["plain"], result[voice]["calibrated"]
-            clips = f"{plain['clips']} ({plain['unanswered']})" if "clips" in plain else ""
-            lines.append(
-                f"| {held} | {voice} | {plain['N-S-A']:.3f} | {cal['N-S-A']:.3f} | "
-                f"{plain['N-S-H-A']:.3f} | {cal['N-S-H-A']:.3f} | {plain['activation_rho']:.3f} "
-                f"| {cal['activation_rho']:.3f} | {clips} |"
-            )
-    if "seeds" in summary:
-        seeds = ", ".join(summary["seeds"]["per_seed"])
-        lines += ["", f"Mean over the held-out corpora, over seeds {seeds}: mean (min–max)", "",
-                  "| voice | N-S-A plain | N-S-A calibrated | N-S-H-A plain | N-S-H-A calibrated "
-                  "| activation ρ plain | activation ρ calibrated |", "|---|---|---|---|---|---|---|"]  # fmt: skip
-        for voice, by_mode in summary["seeds"]["spread"].items():
-            cells = [
-                "{mean:.3f} ({min:.3f}–{max:.3f})".format(**by_mode[mode][k])
-                for k in FIGURES
-                for mode in MODES
-            ]
-            lines.append(f"| {voice} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+def second_voice(data: LocoData, names: Sequence[str], held: str) -> list[np.ndarray]:
+    """The rows of one speaker of the next corpus: the other voice a wearer's device hears."""
+    other = names[(list(names).index(held) + 1) % len(names)]
+    clips = data.utterances["adult"][other]
+    first = min(u.split_group for u in clips)
+    return [r for u, r in zip(clips, data.rows["adult"][other], strict=True)
+            if u.split_group == first and len(r)]  # fmt: skip

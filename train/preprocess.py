@@ -16,7 +16,7 @@ from serdevice.device.normalize import INPUT_CLIP
 if TYPE_CHECKING:
     from .dataset import FeatureSet
 
-NORMALIZATIONS = ("global", "speaker")
+NORMALIZATIONS = ("global", "speaker", "speaker-heard")
 MIN_STATES = 3  # a speaker's own statistics are used when they were heard in >= 3 of the 4 classes
 
 OUTLIER_Z = 10.0
@@ -86,15 +86,35 @@ def speaker_groups(data: FeatureSet) -> np.ndarray:
     return groups.astype(str)
 
 
-def group_standardize(x: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, Standardizer]:
+def heard_subset(n: int, group: str) -> np.ndarray:
+    """The rows of a group an adaptive device might have heard when it answers: a random share
+    (uniform 10-100 %, at least 8 rows) of them, fixed by the group's name.
+
+    >>> len(heard_subset(100, "speaker:a")) == len(heard_subset(100, "speaker:a")) >= 10
+    True
+    """
+    import hashlib
+
+    rng = np.random.default_rng(int(hashlib.sha256(group.encode()).hexdigest()[:16], 16))
+    k = min(n, max(8, int(round(n * rng.uniform(0.1, 1.0)))))
+    return np.sort(rng.choice(n, size=k, replace=False))
+
+
+def group_standardize(x: np.ndarray, groups: np.ndarray, *,
+                      heard: bool = False) -> tuple[np.ndarray, Standardizer]:  # fmt: skip
     """z-score each group with its own statistics; also the "typical group" statistics (the mean
     of the group means, the root mean square of the group stds) that stand in for an unseen
-    speaker on a device that has no calibration yet."""
+    speaker on a device that has no calibration yet. ``heard``: each speaker's statistics from
+    ``heard_subset`` of their rows (what the adaptive device's statistics rest on early on);
+    groups that are whole corpora keep all their rows."""
     z = np.empty_like(np.asarray(x, dtype=np.float64))
     means, stds = [], []
     for group in np.unique(groups):
         rows = groups == group
-        own = Standardizer().fit(x[rows])
+        fit_rows = x[rows]
+        if heard and group.startswith("speaker:"):
+            fit_rows = fit_rows[heard_subset(len(fit_rows), group)]
+        own = Standardizer().fit(fit_rows)
         z[rows] = own.transform(x[rows])
         means.append(own.mean_)
         stds.append(own.std_)
@@ -114,7 +134,8 @@ def normalize_and_drop(
         return standardize_and_drop(data.x, limit)
     finite = np.all(np.isfinite(data.x), axis=1)
     groups = speaker_groups(data)
-    z, _ = group_standardize(np.nan_to_num(data.x), groups)
+    heard = normalization == "speaker-heard"
+    z, _ = group_standardize(np.nan_to_num(data.x), groups, heard=heard)
     keep = outlier_mask(z, limit) & finite
-    z_kept, typical = group_standardize(data.x[keep], groups[keep])
+    z_kept, typical = group_standardize(data.x[keep], groups[keep], heard=heard)
     return typical, z_kept.astype(np.float32), keep

@@ -31,7 +31,9 @@ from serdevice.device.sidecar import QUANTIZATIONS
     show_default=True,
     help="bundled (real-speaker-v2: speaker normalization, a child-like copy of every "
     "training clip, int16x8), or one of its variants: adult-only (no child-like copies: "
-    "real-speaker-v1), global (training-set normalization). child-aug is the bundled recipe.",
+    "real-speaker-v1), global (training-set normalization), speaker-heard (each training "
+    "speaker z-scored with the statistics of a random 10-100 % of their windows, as an adapting "
+    "device has them). child-aug is the bundled recipe.",
 )
 @click.option("--quantization", type=click.Choice(QUANTIZATIONS), default=None,
               help="Override the recipe's export (int16x8).")  # fmt: skip
@@ -68,6 +70,8 @@ def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, reci
         "child-aug": BUNDLED_RECIPE,
         "adult-only": replace(BUNDLED_RECIPE, name="real-speaker-v1", childlike=False),
         "global": replace(BUNDLED_RECIPE, name="global-norm", normalization="global"),
+        "speaker-heard": replace(BUNDLED_RECIPE, name="speaker-heard",
+                                 normalization="speaker-heard"),
     }
     if recipe_option not in variants:
         raise InputError(f"unknown recipe {recipe_option!r}: choose one of {', '.join(variants)}")
