@@ -70,8 +70,9 @@ def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, reci
         "child-aug": BUNDLED_RECIPE,
         "adult-only": replace(BUNDLED_RECIPE, name="real-speaker-v1", childlike=False),
         "global": replace(BUNDLED_RECIPE, name="global-norm", normalization="global"),
-        "speaker-heard": replace(BUNDLED_RECIPE, name="speaker-heard",
-                                 normalization="speaker-heard"),
+        "speaker-heard": replace(
+            BUNDLED_RECIPE, name="speaker-heard", normalization="speaker-heard"
+        ),
     }
     if recipe_option not in variants:
         raise InputError(f"unknown recipe {recipe_option!r}: choose one of {', '.join(variants)}")
