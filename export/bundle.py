@@ -42,8 +42,13 @@ def loco_figures(path: Path) -> dict[str, object] | None:
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {key: data[key] for key in ("date", "recipe", "method", "mean", "per_corpus", "seeds")
+    kept = {key: data[key] for key in ("date", "recipe", "method", "mean", "per_corpus", "seeds")
             if key in data}  # fmt: skip
+    for voices in kept.get("per_corpus", {}).values():  # the curve per corpus stays in loco.json
+        for modes in voices.values():
+            if isinstance(modes, dict) and isinstance(modes.get("adaptive"), dict):
+                modes["adaptive"].pop("curve", None)
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,7 +69,8 @@ def info_command(name: str, as_json: bool) -> None:
         for voice, modes in loco["mean"].items():
             click.echo(f"  leave-one-corpus-out mean ({voice}, {loco['date']}): " + "; ".join(
                 f"{mode} N-S-A {m['N-S-A']:.2f} N-S-H-A {m['N-S-H-A']:.2f} "
-                f"rho {m['activation_rho']:.2f}" for mode, m in modes.items()))  # fmt: skip
+                f"rho {m['activation_rho']:.2f}" for mode, m in modes.items()
+                if isinstance(m, dict)))  # fmt: skip
         seeds = loco.get("seeds")
         for voice, modes in (seeds or {}).get("spread", {}).items():
             click.echo(f"  N-S-A over training seeds {', '.join(seeds['per_seed'])} ({voice}): "
