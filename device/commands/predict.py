@@ -108,7 +108,8 @@ def predict(model_name: str, fmt: str, calibration: Path | None, adapt: bool, st
     A file that cannot be read stops the run with a one-line error (exit 2), after every file
     before it has been printed (and, with --adapt --state, what they taught is saved).
     """
-    from .listen import choose_normalization, open_model
+    from .listen import open_model
+    from .normalization import choose_normalization
 
     if state is not None and not adapt:
         raise InputError("--state needs --adapt (without it each file is answered on its own)")
