@@ -53,6 +53,8 @@ from .scoring import calibration_half, clip_answers, score
 # Child-like copies are scored on every third clip of each corpus (in the loaders' order): the
 # streaming front half costs ~0.15 CPU-s per clip, and a third keeps the benchmark near 30 min.
 CHILD_EVERY = 3
+# The five corpora of the recipes before 2026-12-01: their folds alone compare old and new recipes.
+FIRST_FIVE = ("ravdess", "tess", "savee", "urdu", "emovo")
 # A second voice (a parent, a therapist) makes this share of the windows the state rests on.
 SECOND_VOICE_SHARE = 0.3
 
@@ -287,6 +289,12 @@ def run_loco(
     if extra_seeds:
         means = {seed: mean_over(folds, voices) for seed, folds in per_seed.items()}
         summary["seeds"] = {"per_seed": means, "spread": seed_spread(means)}
+    old = [n for n in FIRST_FIVE if n in names]
+    if len(old) == len(FIRST_FIVE) < len(names):  # the old folds alone, to compare recipes
+        five = {seed: mean_over({n: folds[n] for n in old}, voices)
+                for seed, folds in per_seed.items()}  # fmt: skip
+        summary["five_folds"] = {"corpora": old, "mean": five[str(recipe.seed)],
+                                 "spread": seed_spread(five)}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     (out / "loco.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     (out / "loco.md").write_text(markdown_table(summary), encoding="utf-8")

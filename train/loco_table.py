@@ -94,6 +94,19 @@ def markdown_table(summary: dict[str, Any]) -> str:
                 spread = ["{mean:.3f} ({min:.3f}–{max:.3f})".format(**by_mode[mode][k])
                          for k in FIGURES]  # fmt: skip
                 lines.append(f"| {voice} | {MODE_NAMES[mode]} | " + " | ".join(spread) + " |")
+    if "five_folds" in summary:
+        five = summary["five_folds"]
+        lines += ["", f"The five folds of the older recipes alone ({', '.join(five['corpora'])}): "
+                  "mean, and mean (min–max) over the training seeds", "",
+                  "| voice | normalization | N-S-A | N-S-H-A | activation ρ |", "|---|---|---|---|---|"]  # fmt: skip
+        for voice in voices:
+            for mode in MODES:
+                spread = five["spread"][voice][mode]
+                cells = [f"{five['mean'][voice][mode][k]:.3f}"
+                         + ("" if len(summary.get("seeds", {}).get("per_seed", {})) < 2
+                            else " ({min:.3f}–{max:.3f})".format(**spread[k]))
+                         for k in FIGURES]  # fmt: skip
+                lines.append(f"| {voice} | {MODE_NAMES[mode]} | " + " | ".join(cells) + " |")
     lines += ["", "Adaptive, by minutes of the speaker's speech heard before the clip (clips in "
               "each bin; the oracle on the same clips)", "",
               "| voice | heard (min) | corpora | clips | N-S-A | oracle | N-S-H-A | oracle "
@@ -110,10 +123,10 @@ def markdown_table(summary: dict[str, Any]) -> str:
     for held, result in summary["per_corpus"].items():
         for voice in voices:
             modes = result[voice]
-            cells = " | ".join("{:.3f} / {:.3f} / {:.3f}".format(*(modes[m][k] for k in FIGURES))
-                               for m in MODES)  # fmt: skip
+            row = " | ".join("{:.3f} / {:.3f} / {:.3f}".format(*(modes[m][k] for k in FIGURES))
+                             for m in MODES)  # fmt: skip
             every = modes["adaptive"]
-            lines.append(f"| {held} | {voice} | {cells} | {every['clips']} "
+            lines.append(f"| {held} | {voice} | {row} | {every['clips']} "
                          f"({every['unanswered']}) |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
