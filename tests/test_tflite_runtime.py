@@ -43,10 +43,13 @@ def test_bundled_models_load_with_tflite_runtime(tflite_python, name):
     assert json.loads(result.stdout)["backend"] == "tflite_runtime"
 
 
-def test_listen_events_match_ai_edge_litert(tflite_python):
-    old = serdevice(tflite_python, "listen", "--source", str(SAMPLE), "--fast")
+def test_listen_events_match_ai_edge_litert(tflite_python, tmp_path):
+    # each backend adapts from its own empty state (a shared one would carry from one to the other)
+    old = serdevice(tflite_python, "listen", "--source", str(SAMPLE), "--fast", "--state",
+                    str(tmp_path / "old.json"))  # fmt: skip
     new = subprocess.run([sys.executable, "-m", "serdevice.device.cli", "listen", "--source",
-                          str(SAMPLE), "--fast"], capture_output=True, text=True)  # fmt: skip
+                          str(SAMPLE), "--fast", "--state", str(tmp_path / "new.json")],
+                         capture_output=True, text=True)  # fmt: skip
     assert old.returncode == 0 and new.returncode == 0, old.stderr + new.stderr
     old_events = [json.loads(line) for line in old.stdout.splitlines()]
     new_events = [json.loads(line) for line in new.stdout.splitlines()]
