@@ -27,6 +27,7 @@ import numpy as np
 from serdevice.device.audio import read_audio
 from serdevice.device.contracts import SAMPLE_RATE
 
+from .childlike import write_once
 from .corpora.schema import Utterance
 from .features_batch import file_hash
 from .parallel import map_in_order
@@ -77,15 +78,8 @@ def apply_channel(samples: np.ndarray, shift: ChannelShift, rate: int = SAMPLE_R
 
 def _make_one(args: tuple[Path, ChannelShift, Path]) -> Path:
     source, shift, folder = args
-    import soundfile as sf
-
-    target = folder / f"{file_hash(source)[:24]}-{shift.tag()}.flac"
-    if not target.exists():
-        samples = apply_channel(read_audio(source).samples, shift)
-        partial = target.with_suffix(".tmp.flac")
-        sf.write(partial, samples, SAMPLE_RATE, subtype="PCM_16")
-        partial.replace(target)
-    return target
+    return write_once(folder / f"{file_hash(source)[:24]}-{shift.tag()}.flac",
+                      lambda: apply_channel(read_audio(source).samples, shift))  # fmt: skip
 
 
 def channel_copies(

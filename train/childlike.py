@@ -22,7 +22,7 @@ carries the Praat seed, so copies written before it was fixed (each a random dra
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,19 +82,24 @@ def childlike(samples: np.ndarray, shift: ChildShift, rate: int = SAMPLE_RATE) -
     return out * np.float32(0.99 / peak) if peak > 0.99 else out
 
 
-def _make_one(args: tuple[Path, Path]) -> Path:
-    source, folder = args
-    import soundfile as sf
-
-    digest = file_hash(source)
-    shift = shift_for(digest)
-    target = folder / f"{digest[:24]}-{shift.tag()}.flac"
+def write_once(target: Path, make: Callable[[], np.ndarray]) -> Path:
+    """``target`` (16 kHz mono 16-bit FLAC) from ``make()``, unless it is there; written under a
+    temporary name first, so a reader never sees half a file."""
     if not target.exists():
-        samples = childlike(read_audio(source).samples, shift)
+        import soundfile as sf
+
         partial = target.with_suffix(f".{os.getpid()}.tmp.flac")  # two clips, one content
-        sf.write(partial, samples, SAMPLE_RATE, subtype="PCM_16")
+        sf.write(partial, make(), SAMPLE_RATE, subtype="PCM_16")
         partial.replace(target)
     return target
+
+
+def _make_one(args: tuple[Path, Path]) -> Path:
+    source, folder = args
+    digest = file_hash(source)
+    shift = shift_for(digest)
+    return write_once(folder / f"{digest[:24]}-{shift.tag()}.flac",
+                      lambda: childlike(read_audio(source).samples, shift))  # fmt: skip
 
 
 def childlike_copies(
