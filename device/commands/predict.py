@@ -15,7 +15,6 @@ import numpy as np
 
 from ..contracts import InputError
 from ..model import DEFAULT_MODEL
-from .options import state_option
 
 CSV_COLUMNS = ("file", "label", "confidence", "activation", "n_windows", "duration_s", "reason")
 
@@ -95,7 +94,9 @@ def predict_files(
 @click.option("--adapt", is_flag=True,
               help="FILES are one wearer's recordings, in this order: adapt across them as "
               "listen does (from --state if given, else from nothing heard).")  # fmt: skip
-@state_option
+@click.option("--state", type=click.Path(path_type=Path), default=None,
+              help="With --adapt: an adaptation state (or a serdevice calibrate file) to start "
+              "from, updated with what FILES taught [default: none, from nothing heard].")  # fmt: skip
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def predict(model_name: str, fmt: str, calibration: Path | None, adapt: bool, state: Path | None,
             files: tuple[Path, ...]) -> None:  # fmt: skip
