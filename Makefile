@@ -5,20 +5,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox \
-	alsa-utils mosquitto postgresql openssl chromium chromium-driver
+	alsa-utils mosquitto postgresql openssl chromium chromium-driver \
+	qemu-user-static mmdebstrap arch-test systemd
 SAMPLE := device/data/sample.wav
 VOICE := device/data/real_voice.flac
 # Real corpora for `make model` (one folder per corpus: ravdess, tess, savee, urdu, emovo).
 CORPORA ?= ../shared/corpora
 
-.PHONY: setup apt run test lint format bench model fuzz soak screenshot clean help
+.PHONY: setup apt run test lint format bench model fuzz soak screenshot pi clean help
 
 help:
-	@echo "make run    - set up, then run the recognizer on the bundled model and sample audio"
+	@echo "make run    - set up, then run the recognizer on the bundled model and real voice"
 	@echo "make test   - set up, then lint, type-check, the whole test suite and quick benchmarks"
 	@echo "make bench  - full benchmarks (features, loop, latency, invoke, memory)"
 	@echo "make model  - rebuild the bundled models from real corpora (CORPORA=DIR, default ../shared/corpora)"
 	@echo "make lint   - ruff (lint + format check) and mypy"
+	@echo "make pi     - install and run on arm64 (Raspberry Pi) under qemu, compared with x86"
 	@echo "make screenshot - regenerate docs/report.png and docs/live.png from the bundled sample"
 
 setup: apt $(VENV)/.installed
@@ -83,6 +85,12 @@ soak: setup
 screenshot: setup
 	rm -rf out/screenshots
 	$(BIN)/python tests/screenshots.py
+
+# The Raspberry Pi companion's arm64: a Debian bookworm arm64 root under qemu-user (built once a
+# week into cache/arm64/), .[device] installed there, its answers compared with this venv's.
+# Skips (one line, exit 0) where emulation is unavailable; deploy/README.md has what it proves.
+pi: setup
+	SERDEVICE_ARM64=1 $(BIN)/python -m pytest tests/test_arm64.py -q
 
 clean:
 	rm -rf out runs reports cache .pytest_cache .mypy_cache .ruff_cache .benchmarks

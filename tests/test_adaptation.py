@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from serdevice.device.adaptation import AdaptConfig, AdaptiveNormalizer, RunningStats
+from serdevice.device.adaptation import DEFAULT_ADAPT, AdaptConfig, AdaptiveNormalizer, RunningStats
 from serdevice.device.calibration import CALIBRATION_KIND, read_calibration
 from serdevice.device.contracts import N_FEATURES
 from serdevice.device.model import Model
@@ -21,7 +21,7 @@ def wearer(n: int, *, mean: float = 5.0, std: float = 2.0, seed: int = 0) -> np.
     return np.random.default_rng(seed).normal(mean, std, size=(n, N_FEATURES))
 
 
-def adaptive(config: AdaptConfig = AdaptConfig()) -> AdaptiveNormalizer:
+def adaptive(config: AdaptConfig = DEFAULT_ADAPT) -> AdaptiveNormalizer:
     return AdaptiveNormalizer(PRIOR_MEAN, PRIOR_STD, stats=RunningStats(config=config))
 
 

@@ -101,6 +101,26 @@ def test_systemd_itself_accepts_the_unit(tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+@pytest.mark.parametrize("mqtt", [False, True], ids=["default", "mqtt"])
+def test_systemd_analyze_verify_passes_the_service_unit_output(cli, tmp_path, mqtt):
+    """`serdevice service unit` as printed, ExecStart this venv's serdevice: no error, no warning
+    (systemd-analyze exits 0 on an unknown key or a bad value and only warns)."""
+    password = tmp_path / "mqtt-password"
+    password.write_text("x\n")
+    extra = ["--device", "USB", "--calibration", "/var/lib/serdevice/c.json", "--mqtt",
+             "mqtts://broker.example/clinic/dev1", "--mqtt-user", "dev1", "--mqtt-password-file",
+             str(password)] if mqtt else []  # fmt: skip
+    printed = cli("service", "unit", *extra)
+    assert printed.returncode == 0, printed.stderr
+    assert Path(shlex.split(one(parse_unit(printed.stdout), "Service", "ExecStart"))[0]).is_file()
+    path = tmp_path / "units" / UNIT_NAME
+    path.parent.mkdir()
+    path.write_text(printed.stdout)
+    done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done.stderr
+
+
 class Recorder:
     def __init__(self, fail: str | None = None) -> None:
         self.calls: list[list[str]] = []
