@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +27,9 @@ import numpy as np
 from serdevice.device.audio import read_audio
 from serdevice.device.contracts import SAMPLE_RATE
 
-from .childlike import write_once
+from .childlike import copies, write_once
 from .corpora.schema import Utterance
 from .features_batch import file_hash
-from .parallel import map_in_order
 
 GAIN_DB = (-15.0, 15.0)
 TILT = (-0.5, 0.5)
@@ -88,6 +87,5 @@ def channel_copies(
     """Each clip through its speaker's microphone (made once, then read from ``folder``)."""
     folder.mkdir(parents=True, exist_ok=True)
     tasks = [(u.path, shift_for_speaker(u.split_group), folder) for u in utterances]
-    paths = map_in_order(_make_one, tasks, jobs=jobs, desc="channel-shifted", chunksize=8,
-                         progress=progress)  # fmt: skip
-    return [replace(u, path=p) for u, p in zip(utterances, paths, strict=True)]
+    return copies(utterances, tasks, _make_one, jobs=jobs, progress=progress,
+                  desc="channel-shifted")  # fmt: skip

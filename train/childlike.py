@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from .corpora.schema import Utterance
 from .features_batch import file_hash
 from .parallel import map_in_order
 
+T = TypeVar("T")
 FORMANT_RATIO = (1.15, 1.30)  # children's formants vs an adult's (the issue's 15-30 %)
 F0_MEDIAN_HZ = (250.0, 400.0)  # children's F0
 PITCH_FLOOR_HZ, PITCH_CEILING_HZ = 75.0, 600.0  # Praat's analysis range for adults
@@ -102,12 +104,17 @@ def _make_one(args: tuple[Path, Path]) -> Path:
                       lambda: childlike(read_audio(source).samples, shift))  # fmt: skip
 
 
+def copies(utterances: Sequence[Utterance], tasks: Sequence[T], make: Callable[[T], Path], *,
+           jobs: int, progress: bool, desc: str) -> list[Utterance]:  # fmt: skip
+    """The utterances with their audio replaced by ``make(task)``'s files, one task each."""
+    paths = map_in_order(make, tasks, jobs=jobs, desc=desc, chunksize=8, progress=progress)
+    return [replace(u, path=p) for u, p in zip(utterances, paths, strict=True)]
+
+
 def childlike_copies(
     utterances: Sequence[Utterance], folder: Path, *, jobs: int = 2, progress: bool = True
 ) -> list[Utterance]:
     """Child-like copies of ``utterances`` (made once, then read from ``folder``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    tasks = [(u.path, folder) for u in utterances]
-    paths = map_in_order(_make_one, tasks, jobs=jobs, desc="child-like", chunksize=8,
-                         progress=progress)  # fmt: skip
-    return [replace(u, path=p) for u, p in zip(utterances, paths, strict=True)]
+    return copies(utterances, [(u.path, folder) for u in utterances], _make_one, jobs=jobs,
+                  progress=progress, desc="child-like")  # fmt: skip
