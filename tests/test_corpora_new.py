@@ -156,13 +156,24 @@ def test_emotiontts_both_script_groups_number_ranges_and_genders(tmp_path):
     assert table(f"emotiontts:{tmp_path}") == {
         "ema00001.wav": ("ema", "f", "neutral"), "ema00100.wav": ("ema", "f", "neutral"),
         "emh00101.wav": ("emh", "m", "happy"), "nea00200.wav": ("nea", "f", "happy"),
-        "neo00201.wav": ("neo", "m", "angry"), "nek00400.wav": ("nek", "m", "sad"),
+        "neo00201.wav": ("neo", "m", "sad"), "nek00400.wav": ("nek", "m", "angry"),
     }  # fmt: skip
     assert loaded.skipped == 3 and {u.language for u in loaded.utterances} == {"ko"}
     clip = read_audio(loaded.utterances[0].path)
     assert clip.source_rate == 22050 and len(clip.samples) == pytest.approx(
         0.25 * SAMPLE_RATE, abs=2
     )
+
+
+def test_emotiontts_readme_order_on_request(tmp_path, monkeypatch):
+    # The loader reads 201-300 as sad and 301-400 as angry (the recordings' acoustics); the
+    # corpus README's order stays one variable away.
+    for name in ("neo00201.wav", "nek00400.wav"):
+        write(tmp_path / name[:3] / "wav" / name, rate=22050)
+    monkeypatch.setenv("EMOTIONTTS_README_ORDER", "1")
+    assert table(f"emotiontts:{tmp_path}") == {
+        "neo00201.wav": ("neo", "m", "angry"), "nek00400.wav": ("nek", "m", "sad"),
+    }  # fmt: skip
 
 
 def test_data_list_shows_the_new_layouts(cli):

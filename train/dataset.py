@@ -56,6 +56,30 @@ def concat(parts: Sequence[FeatureSet]) -> FeatureSet:
     return FeatureSet(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in fields})
 
 
+# How training rows are drawn: every window alike, every corpus or every speaker an equal share.
+WEIGHTINGS = ("none", "corpus", "speaker")
+
+
+def row_weights(data: FeatureSet, weighting: str) -> np.ndarray | None:
+    """Per-row sampling weights for ``weighting`` (None: every row alike).
+
+    ``corpus``: each corpus's rows sum to the same weight (a corpus of few speakers with many clips
+    counts as much as one of many speakers with few); ``speaker``: each speaker's rows (the fold
+    group within its corpus) sum to the same weight.
+    """
+    if weighting not in WEIGHTINGS:
+        raise InputError(f"unknown weighting {weighting!r}: choose one of {', '.join(WEIGHTINGS)}")
+    if weighting == "none":
+        return None
+    unit = (
+        data.corpus
+        if weighting == "corpus"
+        else np.char.add(np.char.add(data.corpus.astype(str), "/"), data.group.astype(str))
+    )
+    _, inverse, counts = np.unique(unit, return_inverse=True, return_counts=True)
+    return 1.0 / counts[inverse]
+
+
 def load_features(
     specs: Sequence[str],
     *,

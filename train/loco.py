@@ -236,7 +236,7 @@ def train_and_export(rows: FeatureSet, recipe: Recipe, *, method: str, run: Path
     request = TrainRequest(method=method, specs=tuple(sorted(set(rows.corpus.tolist()))), out=run,
                            level=recipe.level, epochs=recipe.epochs, seed=recipe.seed,
                            normalization=recipe.normalization, recipe=recipe.to_json(),
-                           metric_form=recipe.metric_form,
+                           metric_form=recipe.metric_form, weighting=recipe.weighting,
                            created=created)  # fmt: skip
     train_on(rows, request, progress=False)
     return export_run(run, tflite, quantization=recipe.quantization, created=created, name=name,

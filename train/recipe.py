@@ -45,6 +45,9 @@ class Recipe:
     # the direction free (losses.METRIC_FORMS).
     metric_form: str = "signed-first"
     epochs: int = DEFAULT_EPOCHS
+    # How training rows are drawn (dataset.WEIGHTINGS): "none" (every window alike), "corpus"
+    # (every corpus the same share of each epoch), "speaker" (every speaker the same share).
+    weighting: str = "none"
     seed: int = 0
     # The export (export/tflite.py): int8 weights with int16 activations held parity on unseen
     # speakers where int8 activations did not (0.988 < 0.99 with child-like copies).

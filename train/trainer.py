@@ -10,7 +10,7 @@ from serdevice.device import __version__
 from serdevice.device.contracts import FEATURE_SET, InputError
 from serdevice.device.normalize import INPUT_CLIP, clip_z
 
-from .dataset import FOUR_CLASSES, FeatureSet, load_features
+from .dataset import FOUR_CLASSES, WEIGHTINGS, FeatureSet, load_features, row_weights
 from .defaults import DEFAULT_EPOCHS
 from .heads import fit_heads
 from .losses import DEFAULT_METRIC_FORM
@@ -43,11 +43,15 @@ class TrainRequest:
     created: str = ""
     normalization: str = "global"  # or "speaker" (see preprocess.normalize_and_drop)
     recipe: dict[str, Any] | None = None  # recorded in config.json (and the sidecar) when given
+    weighting: str = "none"  # dataset.WEIGHTINGS: how each epoch draws its rows
 
     def __post_init__(self) -> None:
         if self.normalization not in NORMALIZATIONS:
             raise InputError(f"unknown normalization {self.normalization!r}: choose one of "
                              f"{', '.join(NORMALIZATIONS)}")  # fmt: skip
+        if self.weighting not in WEIGHTINGS:
+            raise InputError(f"unknown weighting {self.weighting!r}: choose one of "
+                             f"{', '.join(WEIGHTINGS)}")  # fmt: skip
 
 
 def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]:
@@ -80,7 +84,8 @@ def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) 
                          noise=request.noise, device=request.device,
                          metric_form=request.metric_form)  # fmt: skip
     result = fit(z_rows, config=config, classes=classes, activation=data.activation,
-                 valence=data.valence, progress=progress)  # fmt: skip
+                 valence=data.valence, weights=row_weights(data, request.weighting),
+                 progress=progress)  # fmt: skip
     model = result.model.cpu()
     latent = encode(model, z_rows)
     heads = fit_heads(latent, data.label, data.activation, FOUR_CLASSES)

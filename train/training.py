@@ -93,9 +93,14 @@ def fit(
     classes: np.ndarray,
     activation: np.ndarray,
     valence: np.ndarray,
+    weights: np.ndarray | None = None,
     progress: bool = False,
 ) -> FitResult:
-    """Train on standardized rows; rows with class -1 / NaN labels add reconstruction only."""
+    """Train on standardized rows; rows with class -1 / NaN labels add reconstruction only.
+
+    ``weights`` (one per row, any positive scale): each epoch draws its n rows with replacement in
+    proportion to them instead of a permutation of all rows.
+    """
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = torch.device(config.device)
@@ -107,11 +112,13 @@ def fit(
         np.asarray(x_std, np.float32), np.asarray(classes, np.int64),
         np.asarray(activation, np.float32), np.asarray(valence, np.float32))]  # fmt: skip
     n = len(x_std)
+    draw = None if weights is None else np.asarray(weights, np.float64) / np.sum(weights)
     result = FitResult(model=model)
     bar = progress_bar(config.epochs, desc=config.method, unit="epoch", enabled=progress)
     model.train()
     for epoch in range(1, config.epochs + 1):
-        order = torch.as_tensor(rng.permutation(n), device=device)
+        picked = rng.permutation(n) if draw is None else rng.choice(n, n, replace=True, p=draw)
+        order = torch.as_tensor(picked, device=device)
         weighted: list[torch.Tensor] = []  # each batch's terms times its share of the epoch
         for start in range(0, n, config.batch):
             idx = order[start : start + config.batch]

@@ -9,6 +9,7 @@ import click
 
 from serdevice.device.contracts import InputError
 from serdevice.device.sidecar import QUANTIZATIONS
+from serdevice.train.dataset import WEIGHTINGS
 
 
 @click.command()
@@ -35,6 +36,10 @@ from serdevice.device.sidecar import QUANTIZATIONS
     "speaker z-scored with the statistics of a random 10-100 % of their windows, as an adapting "
     "device has them). child-aug is the bundled recipe.",
 )
+@click.option("--weighting", type=click.Choice(WEIGHTINGS), default=None,
+              help="Override the recipe's draw of training rows: none (every window alike), "
+              "corpus (each corpus an equal share of every epoch), speaker (each speaker an "
+              "equal share).")  # fmt: skip
 @click.option("--quantization", type=click.Choice(QUANTIZATIONS), default=None,
               help="Override the recipe's export (int16x8).")  # fmt: skip
 @click.option("--epochs", type=click.IntRange(1, 10000), default=None,
@@ -47,7 +52,7 @@ from serdevice.device.sidecar import QUANTIZATIONS
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Feature cache [default: $XDG_CACHE_HOME/serdevice/features].")  # fmt: skip
 def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, recipe_option: str,
-         quantization: str | None, epochs: int | None, seeds: str | None, jobs: int,
+         weighting: str | None, quantization: str | None, epochs: int | None, seeds: str | None, jobs: int,
          cache_dir: Path | None) -> None:  # fmt: skip
     """Leave-one-corpus-out benchmark of a recipe on the device path, over real CORPORA.
 
@@ -81,6 +86,8 @@ def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, reci
         recipe = replace(recipe, epochs=epochs)
     if quantization is not None:
         recipe = replace(recipe, quantization=quantization)
+    if weighting is not None:
+        recipe = replace(recipe, weighting=weighting, name=f"{recipe.name}+{weighting}")
     seed_list = _seeds(seeds) if seeds is not None else [recipe.seed]
     recipe = replace(recipe, seed=seed_list[0])
     selected = tuple(n.strip() for n in names.split(",") if n.strip())
