@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 from .contracts import N_FEATURES
 from .normalize import Normalizer
 
-# Speech windows after which the answers mean what the model can give (README "Adaptation": the
+# Speech windows after which the answers mean what the model can give (docs/adaptation.md: the
 # adaptive figures within 0.03 of the speaker's own statistics); before it, "adapting".
 ADAPTED_WINDOWS = 240
 

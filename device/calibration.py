@@ -41,7 +41,7 @@ CALIBRATION_SCHEMA = 2
 READABLE_SCHEMAS = (1, 2)
 CALIBRATION_KIND = "serdevice-calibration"
 # Prior strength in speech windows: the same hand-over as the adaptive device's (adaptation.py,
-# chosen leave-one-corpus-out; README "Adaptation"). It was 240 windows (2 minutes of speech),
+# chosen leave-one-corpus-out; docs/adaptation.md). It was 240 windows (2 minutes of speech),
 # which left a minute of a wearer's speech at w = 0.1-0.2: barely moved.
 DEFAULT_PRIOR_WINDOWS = AdaptConfig().prior_windows
 MIN_SPEECH_WINDOWS = 4  # fewer speech windows than this is "no speech heard"

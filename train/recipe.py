@@ -60,7 +60,7 @@ class Recipe:
 
 # v2: v1 (speaker normalization, every real corpus, adult windows) plus a child-like copy of every
 # training clip, exported int16x8. Leave-one-corpus-out it closed the child-like gap from
-# 0.10-0.12 to 0.02-0.04 and kept the adult figures (README "Real voices").
+# 0.10-0.12 to 0.02-0.04 and kept the adult figures (docs/results.md "Real voices").
 BUNDLED_RECIPE = Recipe(name="real-speaker-v2", childlike=True)
 
 
