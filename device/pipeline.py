@@ -9,6 +9,7 @@ can drive it with scripted rows and a fake clock. ``listen``, ``predict``, ``cal
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -43,6 +44,16 @@ class Gate(Protocol):
         ...
 
 
+# Latency figures kept for ``bench``: the most recent ones only, so that a ``listen`` that runs for
+# weeks holds a fixed amount (4096 speech hops: 34 min of speech at the 0.5 s hop).
+RECENT_KEPT = 4096
+
+
+def recent() -> deque[float]:
+    """A bounded record of the latest figures (older ones drop out)."""
+    return deque(maxlen=RECENT_KEPT)
+
+
 @dataclass
 class Counts:
     """What the pipeline has seen (for the ``stop`` event, ``predict`` and ``bench``)."""
@@ -50,7 +61,7 @@ class Counts:
     windows: int = 0
     speech_windows: int = 0
     emotions: int = 0
-    latencies_ms: list[float] = field(default_factory=list)  # window's last sample -> events
+    latencies_ms: deque[float] = field(default_factory=recent)  # window's last sample -> events
 
 
 class Pipeline:

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .contracts import SAMPLE_RATE, FeatureRow
-from .events import Counters, Error, Event, Stats
+from .contracts import SAMPLE_RATE, FeatureRow, RuntimeFailure
+from .events import Counters, Error, Event, Stats, Stop
 from .features import MIN_PARTIAL_S, StreamingEgemaps, extract_whole
-from .pipeline import Pipeline, PipelineConfig
+from .pipeline import Pipeline, PipelineConfig, recent
 from .sinks import Fanout
 from .sources import AudioSource
 
@@ -42,7 +42,7 @@ class Summary:
 
     audio_s: float = 0.0
     reason: str = "end of input"
-    processing_ms: list[float] = field(default_factory=list)  # openSMILE's row -> events written
+    processing_ms: deque[float] = field(default_factory=recent)  # openSMILE's row -> events out
 
 
 class AudioClock:
@@ -155,15 +155,63 @@ class Listener:
     def _start_features(self) -> StreamingEgemaps:
         return StreamingEgemaps(window_s=self.window_s, hop_s=self.hop_s, on_row=self._row_ready)
 
+    def session(self, source: AudioSource, *, opening: Sequence[Event],
+                on_started: Callable[[], None] = lambda: None,
+                before_stop: Callable[[], None] = lambda: None) -> Summary:  # fmt: skip
+        """A whole stream as ``listen`` writes it: ``opening`` (its ``start``), the events, then
+        ``stop``, always last: written after the events thread has ended, also when the source
+        or openSMILE failed (then an ``error`` event first, ``reason`` "error", and the failure
+        is raised again)."""
+        for event in opening:
+            self.emit(event)
+        on_started()
+        try:
+            return self.run(source)
+        except RuntimeFailure as exc:
+            self.summary.reason = "error"
+            self.emit(Error(message=str(exc)))
+            raise
+        finally:
+            before_stop()
+            counts = self.pipeline.counts
+            self.emit(Stop(reason=self.summary.reason, audio_s=self.summary.audio_s,
+                           speech_windows=counts.speech_windows, emotions=counts.emotions,
+                           norm_windows=self.pipeline.normalizer.windows,
+                           counters=self.counters(source)))  # fmt: skip
+
     def run(self, source: AudioSource) -> Summary:
-        """Drive the stream from ``source`` until it ends, ``duration_s`` passes, or ``stop``."""
+        """Drive the stream from ``source`` until it ends, ``duration_s`` passes, or ``stop``.
+
+        However it ends (a failing source or openSMILE included), the audio heard is counted
+        and the events thread has written its last event before this returns or raises.
+        """
         worker = threading.Thread(target=self._events_loop, name="events", daemon=True)
         worker.start()
         first = FirstWindow(int(self.window_s * SAMPLE_RATE))
-        self._pushed, next_stats = 0, self.config.stats_every_s
+        self._pushed = 0
+        features: StreamingEgemaps | None = None
+        try:
+            features = self._feed(source, first)
+            rows = 0 if features is None else features.rows_emitted
+            if rows == 0 and self._pushed >= MIN_PARTIAL_S * SAMPLE_RATE:
+                # Shorter than one window: one row over all of it, so short clips are not silent.
+                whole = extract_whole(first.samples()[: self._pushed])
+                if whole is not None:
+                    self._row_ready(whole)
+        finally:
+            self.summary.audio_s = self._pushed / SAMPLE_RATE
+            self._rows.put(None)
+            worker.join()
+        if self._failure is not None:
+            raise self._failure
+        return self.summary
+
+    def _feed(self, source: AudioSource, first: FirstWindow) -> StreamingEgemaps | None:
+        """The source's audio to the gate and openSMILE; the extractor (closed), if started."""
         limit = (
             None if self.config.duration_s is None else int(self.config.duration_s * SAMPLE_RATE)
         )
+        next_stats = self.config.stats_every_s
         features = None if self._defer_features else self._start_features()
         if features is not None:  # live sources cut their chunks where a window can close
             source.schedule = features.next_cut
@@ -195,18 +243,7 @@ class Listener:
             source.stop()
             if features is not None:
                 features.close()
-        self.summary.audio_s = self._pushed / SAMPLE_RATE
-        rows = 0 if features is None else features.rows_emitted
-        if rows == 0 and self._pushed >= MIN_PARTIAL_S * SAMPLE_RATE:
-            # Shorter than one window: one row over all of it, so short clips are not silent.
-            whole = extract_whole(first.samples()[: self._pushed])
-            if whole is not None:
-                self._row_ready(whole)
-        self._rows.put(None)
-        worker.join()
-        if self._failure is not None:
-            raise self._failure
-        return self.summary
+        return features
 
     def source_fault(self, source: AudioSource, message: str, *, lost: bool, **fields: Any) -> None:
         """The capture device went away (an ``error`` event) or came back; then a ``stats`` event."""

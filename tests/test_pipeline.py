@@ -17,7 +17,8 @@ from serdevice.device.events import Activation, Emotion, EventFactory, SpeechEnd
 from serdevice.device.gate import GateDecision
 from serdevice.device.model import Model
 from serdevice.device.normalize import Normalizer
-from serdevice.device.pipeline import Pipeline, PipelineConfig
+from serdevice.device.pipeline import RECENT_KEPT, Pipeline, PipelineConfig
+from serdevice.device.runtime import Summary
 from serdevice.device.sinks import Fanout
 
 
@@ -81,8 +82,22 @@ def test_latency_is_the_fake_clock_minus_the_windows_last_sample_and_one_per_hop
     hops = [e for e in events if isinstance(e, (Emotion, Activation))]
     assert [type(e) for e in hops] == [Emotion, Activation, Emotion, Activation]
     assert [e.latency_ms for e in hops] == pytest.approx([75.0, 75.0, 100.0, 100.0])
-    assert pipeline.counts.latencies_ms == pytest.approx([75.0, 100.0])
+    assert list(pipeline.counts.latencies_ms) == pytest.approx([75.0, 100.0])
     assert clock.reads == 2  # read once per hop: the hop's events share one latency
+
+
+def test_latency_record_is_bounded_for_a_stream_that_runs_for_weeks(model):
+    # listen keeps its pipeline for the life of the process: the figures bench reads must not
+    # grow with every speech hop (under MemoryMax=200M a weeks-long listen was eventually killed)
+    clock = FakeClock()
+    times = [2.0 + 0.5 * i for i in range(RECENT_KEPT + 500)]
+    pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model),
+                        gate=ScriptedGate(set(times)), clock=clock)  # fmt: skip
+    for row in rows(model, times, 0.0):
+        pipeline.step(row, available_at=clock.now)
+    assert pipeline.counts.speech_windows == len(times)
+    assert len(pipeline.counts.latencies_ms) == RECENT_KEPT
+    assert Summary().processing_ms.maxlen == RECENT_KEPT  # the listener's row -> event figures
 
 
 def test_speech_edges_order_and_counts(model):

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..contracts import SAMPLE_RATE, InputError, RuntimeFailure
+from ..contracts import SAMPLE_RATE, InputError
 from ..decision import DecisionConfig
 from ..events import Error
 from ..gate import GateConfig
@@ -214,7 +214,7 @@ def listen(
     end of input, --duration, Ctrl-C or SIGTERM.
     """
     stop = StopRequest()  # first: a signal during set-up still ends with start + stop, exit 0
-    from ..events import EventFactory, Start, Stop
+    from ..events import EventFactory, Start
     from ..pipeline import Pipeline, PipelineConfig
     from ..runtime import ListenConfig, Listener
     from ..sinks import Fanout, JsonlFile, JsonlStream, Mqtt, StdoutClosed, TextLine
@@ -252,36 +252,28 @@ def listen(
                         config=ListenConfig(pipeline=analysis, duration_s=duration),
                         after_window=() if keeper is None else (keeper.after_window,))  # fmt: skip
     stop.attach(listener, audio)
-    try:
-        listener.emit(Start(source=audio.name, native_rate=audio.native_rate,
-                            sample_rate=SAMPLE_RATE, window_s=listener.window_s,
-                            hop_s=listener.hop_s, backend=model.backend,
-                            labels=tuple(model.labels),
-                            calibration=describe_calibration(calibration, model),
-                            adaptation=norm.adaptation))  # fmt: skip
-        if norm.problem is not None:
-            listener.emit(Error(message=norm.problem, fault="state", recoverable=True))
+    opening: list[Any] = [Start(source=audio.name, native_rate=audio.native_rate,
+                                sample_rate=SAMPLE_RATE, window_s=listener.window_s,
+                                hop_s=listener.hop_s, backend=model.backend,
+                                labels=tuple(model.labels),
+                                calibration=describe_calibration(calibration, model),
+                                adaptation=norm.adaptation)]  # fmt: skip
+    if norm.problem is not None:
+        opening.append(Error(message=norm.problem, fault="state", recoverable=True))
+
+    def started() -> None:
         if mqtt_sink is not None:  # its connection problems become error events in the stream
             mqtt_sink.report_to(lambda message: listener.emit(
                 Error(message=message, fault="mqtt", recoverable=True)))  # fmt: skip
         watchdog.ready()
-        try:
-            summary = listener.run(audio)
-        except RuntimeFailure as exc:
-            if keeper is not None:
-                keeper.save()  # e.g. the capture device vanished: say so in the stream too
-            listener.emit(Error(message=str(exc)))
-            listener.emit(Stop(reason="error", audio_s=listener.summary.audio_s,
-                               counters=listener.counters(audio)))  # fmt: skip
-            raise
+
+    def before_stop() -> None:
         watchdog.stopping()
         if keeper is not None:
             keeper.save()  # before stop: an error writing it is still part of the stream
-        counts = pipeline.counts
-        listener.emit(Stop(reason=summary.reason, audio_s=summary.audio_s,
-                           speech_windows=counts.speech_windows, emotions=counts.emotions,
-                           norm_windows=norm.normalizer.windows,
-                           counters=listener.counters(audio)))  # fmt: skip
+
+    try:
+        listener.session(audio, opening=opening, on_started=started, before_stop=before_stop)
     except StdoutClosed:
         sys.exit(0)
     finally:
