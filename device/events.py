@@ -1,4 +1,4 @@
-"""Events: typed values inside the process, one JSON object per line outside (DESIGN.md's schema).
+"""Events: typed values inside the process, one JSON object per line outside (docs/events.md).
 
 Each kind of event is a frozen dataclass; ``EventFactory.stamp`` is the one place that turns
 one into the public JSONL record (``type`` first, then the event's fields in declaration order,
@@ -31,6 +31,7 @@ class Counters:
     reconnects: int = 0
     windows: int = 0
     cpu_s: float = 0.0
+    mqtt_dropped: int | None = None  # events the MQTT sink's full offline queue refused
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import ParseResult, unquote, urlparse
 
 import click
 
@@ -104,12 +104,16 @@ def parse_settings(
     insecure: bool = False,
     env: Mapping[str, str] | None = None,
     option: str = "--mqtt",
+    subscribe: bool = False,
 ) -> MqttSettings:
-    """Check a broker URL and its options (nothing is opened); errors name the option."""
-    parsed = urlparse(url)
-    topic = parsed.path.lstrip("/")
-    if parsed.scheme not in DEFAULT_PORTS or not parsed.hostname or not topic:
-        raise InputError(f"{option} {url}: expected mqtt://host[:port]/topic or mqtts://...")
+    """Check a broker URL and its options (nothing is opened); errors name the option.
+
+    ``subscribe`` (the recorder): the topic is a base, subscribed as ``TOPIC/#``; written as
+    ``TOPIC/#`` (MQTT's "everything under") it means the same. Other wildcards are refused.
+    """
+    parsed = urlparse(url, allow_fragments=False)  # '#' is MQTT's wildcard, not a fragment
+    topic = _topic(url, parsed, option=option, subscribe=subscribe)
+    host = str(parsed.hostname)  # _topic refused a URL without one
     try:
         port = parsed.port or DEFAULT_PORTS[parsed.scheme]
     except ValueError:
@@ -129,14 +133,14 @@ def parse_settings(
         raise InputError(f"{option} {url}: --mqtt-ca/--mqtt-cert/--mqtt-key need mqtts://")
     if key is not None and cert is None:
         raise InputError("--mqtt-key needs --mqtt-cert (the client certificate it belongs to)")
-    if not tls and not insecure and not is_loopback(parsed.hostname):
+    if not tls and not insecure and not is_loopback(host):
         raise InputError(
-            f"{option} {url}: plaintext MQTT to {parsed.hostname}, which is not this machine, "
+            f"{option} {url}: plaintext MQTT to {host}, which is not this machine, "
             "would send events and credentials readable on the network; use mqtts:// "
             "(with --mqtt-ca), or --mqtt-insecure to allow it"
         )
     return MqttSettings(
-        tls=tls, host=parsed.hostname, port=port, topic=topic, username=user, password=password,
+        tls=tls, host=host, port=port, topic=topic, username=user, password=password,
         ca=_readable("--mqtt-ca", ca), cert=_readable("--mqtt-cert", cert),
         key=_readable("--mqtt-key", key),
     )  # fmt: skip
@@ -177,13 +181,29 @@ def mqtt_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def settings_from_context(url: str, option: str = "--mqtt") -> MqttSettings:
+def _topic(url: str, parsed: ParseResult, *, option: str, subscribe: bool) -> str:
+    """The topic of a URL, checked: no wildcard to publish to, a base (``TOPIC`` or
+    ``TOPIC/#``) to subscribe to."""
+    topic = parsed.path.lstrip("/")
+    if subscribe and topic.endswith("/#"):
+        topic = topic[:-2]
+    if not topic or not parsed.hostname or parsed.scheme not in DEFAULT_PORTS:
+        raise InputError(f"{option} {url}: expected mqtt://host[:port]/topic or mqtts://...")
+    if "+" in topic or "#" in topic:
+        what = ("a base topic (TOPIC or TOPIC/#: everything under TOPIC)" if subscribe
+                else "a topic to publish to")  # fmt: skip
+        raise InputError(f"{option} {url}: MQTT wildcards ('+', '#') cannot be in {what}")
+    return topic
+
+
+def settings_from_context(url: str, option: str = "--mqtt", *,
+                          subscribe: bool = False) -> MqttSettings:  # fmt: skip
     """``parse_settings`` with the current command's --mqtt-* options."""
     meta = click.get_current_context().meta.get(_META_KEY, {})
     return parse_settings(
         url, ca=meta.get("mqtt_ca"), cert=meta.get("mqtt_cert"), key=meta.get("mqtt_key"),
         username=meta.get("mqtt_user"), password_file=meta.get("mqtt_password_file"),
-        insecure=bool(meta.get("mqtt_insecure")), option=option,
+        insecure=bool(meta.get("mqtt_insecure")), option=option, subscribe=subscribe,
     )  # fmt: skip
 
 
@@ -235,6 +255,7 @@ def make_client(
     client_id: str,
     clean_session: bool = True,
     on_failure: Callable[[BaseException], None] | None = None,
+    extra: str = "device",
 ) -> Any:
     """A paho client with TLS and credentials set (not connected).
 
@@ -244,7 +265,7 @@ def make_client(
     try:
         import paho.mqtt.client as mqtt
     except ModuleNotFoundError:
-        raise InputError("MQTT needs paho-mqtt: pip install 'serdevice[device]'") from None
+        raise InputError(f"MQTT needs paho-mqtt: pip install 'serdevice[{extra}]'") from None
 
     class Client(mqtt.Client):  # type: ignore[misc]
         def reconnect(self) -> Any:

@@ -98,7 +98,7 @@ class Recorder:
         self._refused: str | None = None
         self._last_problem: str | None = None
         self._client = make_client(settings, client_id=config.client_id, clean_session=False,
-                                   on_failure=self._on_failure)  # fmt: skip
+                                   on_failure=self._on_failure, extra="server")  # fmt: skip
         self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect

@@ -258,4 +258,5 @@ class Listener:
         s = source.stats
         return Counters(xruns=s.overflows, dropped_chunks=s.dropped_chunks, nonfinite=s.nonfinite,
                         clipped=s.clipped, odd_bytes=s.odd_bytes, reconnects=s.reconnects,
-                        windows=self.pipeline.counts.windows, cpu_s=time.process_time())  # fmt: skip
+                        windows=self.pipeline.counts.windows, cpu_s=time.process_time(),
+                        mqtt_dropped=self.fanout.mqtt_dropped())  # fmt: skip

@@ -166,6 +166,11 @@ class Fanout:
                     Error(message=f"{broken.name}: {error.strerror or error}; sink disabled")
                 )
 
+    def mqtt_dropped(self) -> int | None:
+        """Events the MQTT sinks' full offline queues refused so far (None: no MQTT sink)."""
+        counts = [sink.dropped for sink in self.sinks if isinstance(sink, Mqtt)]
+        return sum(counts) if counts else None
+
     def close(self) -> None:
         for sink in self.sinks:
             sink.close()

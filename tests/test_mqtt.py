@@ -161,3 +161,91 @@ def test_offline_queue_is_bounded_and_counts_what_it_drops():
 def test_bad_mqtt_url_is_a_usage_error(cli):
     result = cli("listen", "--source", str(SAMPLE), "--fast", "--mqtt", "http://x/y")
     assert result.returncode == 2 and "expected mqtt://host[:port]/topic" in result.stderr
+
+
+def test_events_dropped_from_the_full_offline_queue_are_reported_in_stats_and_stop():
+    from serdevice.device.events import EventFactory
+    from serdevice.device.model import Model
+    from serdevice.device.normalize import Normalizer
+    from serdevice.device.pipeline import Pipeline
+    from serdevice.device.runtime import ListenConfig, Listener
+    from serdevice.device.sinks import Fanout, Mqtt
+    from serdevice.device.sources import FileSource
+
+    class Kept:
+        name = "kept"
+
+        def __init__(self) -> None:
+            self.records: list[dict] = []
+
+        def write(self, event: dict) -> None:
+            self.records.append(event)
+
+        def close(self) -> None:
+            pass
+
+    sink, kept = Mqtt(f"mqtt://127.0.0.1:{free_port()}/t", max_queued=5), Kept()  # no broker
+    model = Model.load("dae_metric_act")
+    pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
+    listener = Listener(pipeline=pipeline, fanout=Fanout([sink, kept], EventFactory(model.name)),
+                        config=ListenConfig(stats_every_s=4.0))  # fmt: skip
+    try:
+        listener.session(FileSource(SAMPLE, realtime=False), opening=[])
+    finally:
+        sink.close(timeout_s=1.0)
+    stats = [r for r in kept.records if r["type"] == "stats"]
+    stop = kept.records[-1]
+    assert stats and all("mqtt_dropped" in r for r in stats)
+    assert stats[-1]["mqtt_dropped"] > 0 and stop["type"] == "stop"
+    assert stats[-1]["mqtt_dropped"] <= stop["mqtt_dropped"] <= sink.dropped
+
+
+def test_a_stream_without_mqtt_has_no_mqtt_counter():
+    from serdevice.device.events import EventFactory
+    from serdevice.device.sinks import Fanout
+
+    assert Fanout([], EventFactory("m")).mqtt_dropped() is None
+
+
+def test_record_takes_the_wildcard_form_of_a_base_topic():
+    from serdevice.device.mqtt import parse_settings
+    from serdevice.device.record import RecordConfig
+
+    for url in ("mqtt://127.0.0.1/clinic/#", "mqtt://127.0.0.1/clinic"):
+        settings = parse_settings(url, subscribe=True)
+        assert RecordConfig().subscription(settings.topic) == "clinic/#"  # was clinic//#
+        assert RecordConfig(share="g").subscription(settings.topic) == "$share/g/clinic/#"
+
+
+@pytest.mark.parametrize(
+    ("command", "url", "what"),
+    [
+        ("record", "mqtt://127.0.0.1:1/clinic/+/events", "a base topic"),
+        ("record", "mqtt://127.0.0.1:1/clinic/#/x", "a base topic"),
+        ("listen", "mqtt://127.0.0.1:1/clinic/#", "a topic to publish to"),
+    ],
+)
+def test_other_wildcards_are_refused_in_one_line(cli, command, url, what):
+    extra = ["--source", str(SAMPLE), "--fast"] if command == "listen" else []
+    result = cli(command, "--mqtt", url, *extra)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"MQTT wildcards ('+', '#') cannot be in {what}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_recorder_without_paho_names_its_own_extra(tmp_path, monkeypatch):
+    from serdevice.device.contracts import InputError
+    from serdevice.device.mqtt import parse_settings
+    from serdevice.device.record import RecordConfig, Recorder
+    from serdevice.device.store import open_store
+
+    monkeypatch.setitem(sys.modules, "paho", None)  # import paho... -> ModuleNotFoundError
+    monkeypatch.setitem(sys.modules, "paho.mqtt", None)
+    monkeypatch.setitem(sys.modules, "paho.mqtt.client", None)
+    store = open_store(str(tmp_path / "e.sqlite"))
+    try:
+        with pytest.raises(InputError, match=r"pip install 'serdevice\[server\]'"):
+            Recorder(parse_settings("mqtt://127.0.0.1/clinic", subscribe=True), store,
+                     RecordConfig())  # fmt: skip
+    finally:
+        store.close()

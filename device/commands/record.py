@@ -23,7 +23,8 @@ DB_HELP = "An SQLite file (created 0600) or a postgresql://user@host/db URL."
 
 @click.group(invoke_without_command=True)
 @click.option("--mqtt", "url", default=None,
-              help="Broker and base topic: mqtts://host[:port]/TOPIC (subscribes to TOPIC/#).")  # fmt: skip
+              help="Broker and base topic: mqtts://host[:port]/TOPIC or .../TOPIC/# (either "
+              "subscribes to TOPIC/#, everything under TOPIC).")  # fmt: skip
 @mqtt_options
 @click.option("--db", default="events.sqlite", show_default=True, help=DB_HELP)
 @click.option("--share", default=None,
@@ -54,7 +55,7 @@ def record(ctx: click.Context, url: str | None, db: str, share: str | None,
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *args: stop.set())
-    settings = settings_from_context(url)
+    settings = settings_from_context(url, subscribe=True)
     if share is not None and ("/" in share or "+" in share or "#" in share):
         raise InputError(f"--share {share}: a group name has no '/', '+' or '#'")
     default_id = "-".join(["serdevice-record", *([share] if share else []), socket.gethostname()])
