@@ -1,6 +1,8 @@
 """serdevice.device: the light, on-device half of serdevice (streaming loop, model loading).
 
-Must not import torch, tensorflow, sklearn, serdevice.train or serdevice.export.
+Must not import torch, sklearn, serdevice.train or serdevice.export. TensorFlow is never required:
+model.py uses ``tensorflow.lite`` only as the last fallback, when neither ai-edge-litert nor
+tflite-runtime is installed and TensorFlow is.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -1,7 +1,8 @@
 """Contracts between stages, written once: rates, feature set, labels, what flows, errors.
 
-See ../shared/DESIGN.md ("Contracts"). Every other module imports these names rather than
-repeating the numbers.
+The contracts between the stages (feature order, window and hop, model I/O); the sidecar's
+schema is sidecar.py's and the event schema events.py's (docs/events.md for users). Every other
+module imports these names rather than repeating the numbers.
 """
 
 from __future__ import annotations

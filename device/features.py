@@ -1,6 +1,6 @@
 """Streaming eGeMAPS: float32 chunks in, one ``FeatureRow`` per window out, in one openSMILE pass.
 
-The recipe is DESIGN.md's: openSMILE's C binding (``opensmile/core/lib.py``) is loaded on its
+openSMILE's C binding (``opensmile/core/lib.py``) is loaded on its
 own, so the full ``opensmile`` package (pandas, ~123 MB) is never imported on the device; an
 external audio source whose wave level is a ring buffer and ring-buffered LLD levels keep memory
 flat for hours; ``run()`` blocks until end of input, so it runs on its own thread; rows come back

@@ -1,6 +1,6 @@
 """The model sidecar (NAME.json beside NAME.tflite): one schema, validated once at load.
 
-Every key DESIGN.md lists is required; a missing or malformed one is refused with a message
+Every key ``validate`` checks is required; a missing or malformed one is refused with a message
 naming it. The device owns this schema because the device is what trusts it.
 """
 

@@ -327,7 +327,8 @@ def open_store(db: str, *, create: bool = True) -> EventStore:
 def read_session(db: str, session: str, device: str | None = None) -> Iterator[dict[str, Any]]:
     """Yield one session's events from the database, as the dicts ``listen`` wrote (JSONL).
 
-    This is what a report reads instead of a JSONL file.
+    ``record export`` writes them back as JSONL, which ``serdevice report`` reads (the report
+    reads files, not the database).
     """
     store = open_store(db, create=False)
     try:

@@ -1,6 +1,6 @@
 """A session's timeline from its JSONL events: read, split into sessions, measure.
 
-Pure functions over event dicts (the schema of DESIGN.md), no drawing: ``report.py`` draws what
+Pure functions over event dicts (the schema of events.py), no drawing: ``report.py`` draws what
 this module measures, and the numbers always come from every event (drawing may decimate, the
 summary never does). Tolerant readers: a torn last line (the writer was killed mid-line), lines
 of other programs, ``error`` and ``stats`` events and rotated files (``FILE.1`` is older than

@@ -61,7 +61,7 @@ def build_sidecar(
     metrics: dict[str, Any],
     created: str,
 ) -> dict[str, Any]:
-    """Every sidecar key DESIGN.md lists."""
+    """Every sidecar key ``serdevice.device.sidecar.validate`` requires."""
     config = run.config
     params = dict(config.params)
     return {

@@ -15,7 +15,7 @@ decisions against float on the bundled models. Two kinds:
   ``older_runtime_form`` rewrites it with the int64 bias of the original 16x8 kernel (version 7)
   so ``tflite-runtime`` 2.14, the last on PyPI and what some Pi images ship, loads it too.
 
-Standardization stays outside the graph (DESIGN.md: baking raw-feature scaling into int8 was
+Standardization stays outside the graph (baking raw-feature scaling into int8 was
 measured to destroy accuracy); the device normalizes in float.
 """
 
