@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
-import math
 import os
 import select
 import sys
@@ -24,6 +23,9 @@ import numpy as np
 
 from .audio import check_audio_file, sanitize, to_mono
 from .contracts import SAMPLE_RATE, InputError, RuntimeFailure
+from .resampler import FirResampler, SoxrResampler, resampler_for
+
+Resampler = SoxrResampler | FirResampler  # what a source resamples with (resampler_for)
 
 # PortAudio's block (callback period) for a microphone: the audio that closes a window reaches
 # the loop within this much of being captured. Each block costs a Python callback: 10 ms blocks
@@ -78,22 +80,6 @@ class AudioSource(Protocol):
         ...
 
 
-class Resampler:
-    """Streaming resampling to 16 kHz (soxr keeps state across chunks)."""
-
-    def __init__(self, rate: int) -> None:
-        self._stream = None
-        if rate != SAMPLE_RATE:
-            import soxr
-
-            self._stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32")
-
-    def __call__(self, x: np.ndarray, *, last: bool = False) -> np.ndarray:
-        if self._stream is None:
-            return x
-        return np.asarray(self._stream.resample_chunk(x, last=last), dtype=np.float32)
-
-
 def _clean(x: np.ndarray, stats: SourceStats) -> np.ndarray:
     clean, nonfinite, clipped = sanitize(x)
     stats.nonfinite += nonfinite
@@ -120,13 +106,14 @@ class FileSource:
     def chunks(self) -> Iterator[np.ndarray]:
         import soundfile
 
-        resample = Resampler(self.native_rate)
+        # Paced like a microphone, it resamples like one (the short filter: no audio held back).
+        resample = resampler_for(self.native_rate, live=self.realtime)
         fast_block = max(1, int(self.native_rate * FAST_BLOCK_S))
         started, emitted = time.monotonic(), 0
         with soundfile.SoundFile(str(self.path)) as handle:
             while not self._stop.is_set():
-                data = handle.read(self._frames_wanted(emitted, fast_block), dtype="float32",
-                                   always_2d=True)  # fmt: skip
+                frames = self._frames_wanted(emitted, fast_block, resample)
+                data = handle.read(frames, dtype="float32", always_2d=True)
                 if not len(data):
                     break
                 chunk = _clean(resample(to_mono(data)), self.stats)
@@ -140,12 +127,12 @@ class FileSource:
         if len(tail):
             yield tail
 
-    def _frames_wanted(self, emitted: int, fast_block: int) -> int:
+    def _frames_wanted(self, emitted: int, fast_block: int, resample: Resampler) -> int:
         """File frames for the next chunk: up to the schedule's next cut when paced."""
         if not self.realtime or self.schedule is None:
             return fast_block
         wanted = self.schedule(emitted) - emitted  # in 16 kHz samples
-        return max(1, min(fast_block, math.ceil(wanted * self.native_rate / SAMPLE_RATE)))
+        return max(1, min(fast_block, resample.frames_for(wanted)))
 
     def stop(self) -> None:
         self._stop.set()
@@ -169,7 +156,7 @@ class StdinSource:
         self._stop = threading.Event()
 
     def chunks(self) -> Iterator[np.ndarray]:
-        resample = Resampler(self.native_rate)
+        resample = resampler_for(self.native_rate, live=True)  # a live producer (arecord, parec)
         frame_bytes = 2 * self.channels
         # Up to this much per read; a live producer's smaller writes come through as they arrive.
         want = max(frame_bytes, int(self.native_rate * FAST_BLOCK_S) * frame_bytes)
@@ -286,7 +273,7 @@ class MicSource:
         return self._open()
 
     def chunks(self) -> Iterator[np.ndarray]:
-        resample = Resampler(self.native_rate)
+        resample = resampler_for(self.native_rate, live=True)
         stream = self._open()
         try:
             while True:
@@ -316,7 +303,7 @@ class MicSource:
         last_audio = time.monotonic()
         while not self._stop.is_set():
             with self._cond:
-                self._wanted = self._read + self._native_wanted()
+                self._wanted = self._read + self._native_wanted(resample)
                 if self._write < self._wanted:
                     self._cond.wait(timeout=0.5)
                 available = self._write - self._read
@@ -339,12 +326,11 @@ class MicSource:
             yield chunk
         return "stopped"
 
-    def _native_wanted(self) -> int:
+    def _native_wanted(self, resample: Resampler) -> int:
         """Captured samples (native rate) to wait for before the next chunk."""
         if self.schedule is None:
             return int(self.native_rate * FAST_BLOCK_S)
-        wanted = self.schedule(self._delivered) - self._delivered
-        return max(1, math.ceil(wanted * self.native_rate / SAMPLE_RATE))
+        return resample.frames_for(self.schedule(self._delivered) - self._delivered)
 
     def _wait_for_device(self) -> Any:
         """Reopen with backoff until it works (the stream) or the source is stopped (None).
@@ -381,8 +367,8 @@ class MicSource:
 def capture_rate(device: int | None, info: dict[str, object]) -> int:
     """16 kHz when the device (or PulseAudio) can capture at it, else its default rate.
 
-    Capturing at 16 kHz skips our resampler, whose streaming output comes in ~34 ms blocks
-    after ~40 ms of delay (soxr, high quality): time a window's audio would wait.
+    Capturing at 16 kHz skips the resampler (its ~3 ms look-ahead and ~9 ms CPU per second of
+    audio, resampler.py).
     """
     import sounddevice
 

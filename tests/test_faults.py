@@ -151,5 +151,5 @@ def test_overflows_and_a_reader_left_behind_are_counted(monkeypatch):
 
     for _ in range(10):  # 1.1 s more than the 1 s ring: the reader fell behind
         mic._callback(block, 1600, None, None)
-    chunk = next(mic._drain(Stream(), sources.Resampler(16000)))
+    chunk = next(mic._drain(Stream(), sources.resampler_for(16000, live=True)))
     assert mic.stats.dropped_chunks == 1 and len(chunk) == 16000  # one ring's worth, newest
