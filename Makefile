@@ -63,11 +63,13 @@ format: setup
 test: setup lint
 	$(BIN)/python -m pytest tests -q
 	SERDEVICE_BENCH_QUICK=1 $(BIN)/python -m pytest benchmarks -q
+	$(PI_CHECK)
 
 bench: setup
 	$(BIN)/python -m pytest benchmarks -q
 
-# Rebuild device/models/ from real corpora: features -> child-like copies -> train -> int8 export
+# Rebuild device/models/ from real corpora: features -> child-like copies -> train -> export
+# (int8 weights, int16 activations: int16x8)
 # (deterministic: a rerun writes byte-identical files).
 model: setup
 	$(BIN)/python -m serdevice.export.bundle --corpora $(CORPORA)
@@ -87,10 +89,13 @@ screenshot: setup
 	$(BIN)/python tests/screenshots.py
 
 # The Raspberry Pi companion's arm64: a Debian bookworm arm64 root under qemu-user (built once a
-# week into cache/arm64/), .[device] installed there, its answers compared with this venv's.
-# Skips (one line, exit 0) where emulation is unavailable; deploy/README.md has what it proves.
+# week into ${XDG_CACHE_HOME:-~/.cache}/serdevice/arm64/, outside the checkout), .[device] and the
+# tflite-runtime fallback installed there, its answers compared with this venv's. make test runs
+# it last. Skips (one line, exit 0) where emulation is unavailable; deploy/README.md has what it
+# proves and its times.
+PI_CHECK = SERDEVICE_ARM64=1 $(BIN)/python -m pytest tests/test_arm64.py -q -rs
 pi: setup
-	SERDEVICE_ARM64=1 $(BIN)/python -m pytest tests/test_arm64.py -q
+	$(PI_CHECK)
 
 clean:
 	rm -rf out runs reports cache .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -15,8 +15,11 @@ import pytest
 from venvs import REPO, side_venv
 
 SAMPLE = REPO / "device" / "data" / "sample.wav"
+# pyarrow (opensmile -> audformat imports it) 26 needs NumPy 2 without saying so in its metadata:
+# with numpy < 2 it fails at import ("pyarrow requires NumPy 2.0 or newer"); 25.0.1 works.
 PACKAGES = ["numpy<2", "tflite-runtime>=2.14", "click>=8.1", "opensmile>=2.5", "soundfile>=0.12",
-            "soxr>=0.3", "sounddevice>=0.4", "webrtcvad-wheels>=2.0.10", "paho-mqtt>=2.0"]  # fmt: skip
+            "soxr>=0.3", "sounddevice>=0.4", "webrtcvad-wheels>=2.0.10", "paho-mqtt>=2.0",
+            "pyarrow<26"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

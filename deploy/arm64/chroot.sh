@@ -2,26 +2,28 @@
 # Run COMMAND in /src of a Debian bookworm arm64 root, under qemu-user emulation (make pi).
 #
 #   deploy/arm64/chroot.sh [--share DIR] COMMAND...
+#   deploy/arm64/chroot.sh --root         # build or reuse the root; print its path
 #   deploy/arm64/chroot.sh --probe        # exit 0 if arm64 binaries can run here, else 77
 #
-# The root is built by mmdebstrap once per ISO week (or when PACKAGES change) and kept in
-# cache/arm64/bookworm-<year>-W<week>/; older weeks are removed. Every call copies the working
-# tree in afresh (tracked and untracked-but-not-ignored files) with the host's CA bundle and
-# pip configuration, then runs COMMAND as root in a private mount namespace: /proc, and DIR
-# read-only at /share. No /sys: with it LiteRT's cpuinfo reads the x86 host's CPUs and crashes
-# under qemu-user; without it LiteRT prints "Error in cpuinfo" and runs. Exit 77 with one line
-# on stderr when this machine cannot run arm64 binaries (not root, no binfmt_misc, qemu-user-
-# static or mmdebstrap missing).
+# The root is built by mmdebstrap once per ISO week (or when PACKAGES change) and kept outside
+# the checkout, in ${XDG_CACHE_HOME:-~/.cache}/serdevice/arm64/bookworm-<year>-W<week>/, so a
+# fresh clone reuses it; older weeks are removed. Every call copies the working tree in afresh
+# (tracked and untracked-but-not-ignored files), then runs COMMAND as root in a private mount
+# namespace, with no network use: /proc, and DIR read-only at /share. No /sys: with it LiteRT's
+# cpuinfo reads the x86 host's CPUs and crashes under qemu-user; without it LiteRT prints
+# "Error in cpuinfo" and runs. Exit 77 with one line on stderr when this machine cannot run
+# arm64 binaries (not root, no binfmt_misc, qemu-user-static or mmdebstrap missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RELEASE=bookworm
 PACKAGES=python3,python3-venv,libportaudio2,ca-certificates,libc-bin,dash,coreutils,base-passwd
-CACHE=cache/arm64
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/serdevice/arm64
 ROOT=$CACHE/$RELEASE-$(date +%G-W%V)
 BINFMT=/proc/sys/fs/binfmt_misc
-PROBE= SHARE=
+PROBE= SHARE= PRINT=
 case "${1:-}" in
   --probe) PROBE=1 ;;
+  --root) PRINT=1 ;;
   --share) SHARE=$(realpath "$2") && shift 2 ;;
 esac
 
@@ -36,10 +38,10 @@ done
   >$BINFMT/register 2>/dev/null || skip "cannot register qemu-aarch64 with binfmt_misc"
 [ -z "$PROBE" ] || exit 0
 
-mkdir -p $CACHE
-exec 9>$CACHE/lock && flock 9   # one build or run at a time
+mkdir -p "$CACHE"
+exec 9>"$CACHE/lock" && flock 9   # one build or run at a time
 if [ "$(cat "$ROOT/.packages" 2>/dev/null)" != "$PACKAGES" ]; then
-  rm -rf --one-file-system $CACHE/$RELEASE-*   # earlier weeks, or a build that was cut short
+  rm -rf --one-file-system "$CACHE"/$RELEASE-*   # earlier weeks, or a build that was cut short
   echo "building the $RELEASE arm64 root $ROOT (reused all week)" >&2
   start=$SECONDS
   # extract: the packages are unpacked and no maintainer script runs (under emulation they
@@ -55,23 +57,16 @@ if [ "$(cat "$ROOT/.packages" 2>/dev/null)" != "$PACKAGES" ]; then
   echo "arm64 root built in $((SECONDS - start)) s" >&2
 fi
 
-# The host's way to PyPI: its CA bundle (a proxy's CA included) and its pip configuration.
-mkdir -p "$ROOT/etc/ssl/certs" "$ROOT/proc" "$ROOT/share"
-cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
-for conf in /etc/pip.conf /etc/xdg/pip "$HOME/.config/pip:/root/.config/pip"; do
-  from=${conf%%:*} to=$ROOT${conf#*:}
-  rm -rf "$to"
-  if [ -e "$from" ]; then mkdir -p "$(dirname "$to")" && cp -r "$from" "$to"; fi
-done
+[ -z "$PRINT" ] || { realpath "$ROOT"; exit 0; }
+mkdir -p "$ROOT/proc" "$ROOT/share"
 rm -rf --one-file-system "$ROOT/src" && mkdir "$ROOT/src"
 git ls-files -z --cached --others --exclude-standard |
   tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "$ROOT/src"
 
-mapfile -t environment < <(env | grep '^PIP_' || true)
 unshare --mount --propagation private bash -euc '
   root=$1 share=$2; shift 2
   mount -t proc proc "$root/proc"
   [ -z "$share" ] || mount --bind -o ro "$share" "$root/share"
   exec chroot "$root" "$@"' _ "$ROOT" "$SHARE" \
-  env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin "${environment[@]}" \
+  env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
   sh -c 'cd /src && exec "$@"' _ "$@"

@@ -1,19 +1,23 @@
-"""Inside the arm64 root: build a job's venvs, run its serdevice commands, print the results.
+"""Inside the arm64 root: finish a job's venvs, run its serdevice commands, print the results.
 
-    deploy/arm64/chroot.sh python3 deploy/arm64/job.py < job.json > results.json
+    deploy/arm64/chroot.sh --share DIR python3 deploy/arm64/job.py < job.json > results.json
 
-job.json:     {"venvs": {"/opt/serdevice/venv": ["/src[device]"], ...},
-               "runs": {"name": ["/opt/serdevice/venv", "listen", "--source", ...], ...}}
-results.json: {"venvs": {path: {"install_s": s, "packages": [name, ...]} or {"error": why}},
+job.json:     {"venvs": {"/opt/serdevice/venv": {"check": true}, ...},
+               "batches": {"/opt/serdevice/venv": {"preload": [module, ...],
+                                                   "runs": {"name": [arg, ...], ...}}, ...},
+               "fresh": {"name": ["/opt/serdevice/venv", arg, ...], ...}}
+results.json: {"venvs": {path: {"packages": [name, ...], "check_s": s, "error": why?}},
                "runs": {name: {"rc": n, "stdout": s, "stderr": s, "rss_mb": mb, "wall_s": s}}}
 
-The venvs are tests/venvs.py's side venvs (third-party packages kept while the recipe holds,
-serdevice reinstalled every time), at absolute paths in the root, so they outlive the copy of
-the working tree in /src. They install one after the other (side_venv builds serdevice inside
-/src, and two builds in one tree collide; on 2 cores, parallel installs took longer anyway), a
-venv's runs going on beside the next install. A venv that does not install has one line
-instead, naming it and quoting pip's ERROR lines, and its runs are left out. Standard library
-only: the root's python3 runs this.
+tests/test_arm64.py has already put each venv's packages in its site-packages (the host's pip,
+choosing aarch64 wheels: pip under qemu-user took 3 min a venv). Here a venv missing its
+pyvenv.cfg is made with the root's ``python3 -m venv --without-pip``, and one with "check"
+(just installed) gets ``pip check`` by its own pip under arm64, so that dependencies are judged
+with aarch64's environment markers; one that fails has {"error": why}, quoting pip. A venv's
+"batches" run through forkrun.py (one Python start-up for them all: about 10 s each under
+emulation); a "fresh" run is a process of its own, started from this small one, for its peak
+RSS (wait4). All go on side by side, pip check included.
+Standard library only: the root's python3 runs this.
 """
 
 from __future__ import annotations
@@ -23,59 +27,76 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from venvs import run_measured, side_venv  # noqa: E402
-
-PACKAGES = (
-    "import importlib.metadata as m, json; "
-    "print(json.dumps(sorted({d.metadata['Name'].lower() for d in m.distributions()})))"
-)
+FORKRUN = str(Path(__file__).with_name("forkrun.py"))
 
 
-def venv(path: str, requirements: list[str]) -> dict[str, object]:
-    """side_venv at ``path`` (absolute: REPO / path is path): the venv's python, install time
-    and packages, or why it did not install."""
+def venv(path: str) -> None:
+    """The venv at ``path`` (its packages already in place) made usable here."""
+    if not Path(path, "pyvenv.cfg").is_file():
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", path], check=True)
+
+
+def pip_check(path: str) -> dict[str, object]:
+    """``pip check`` by the venv's own pip under arm64: {"check_s": s} or {"error": why}."""
     start = time.monotonic()
-    try:
-        python = side_venv(path, requirements)
-    except subprocess.CalledProcessError as error:
-        text = error.stderr.decode(errors="replace") if error.stderr else ""
-        lines = [line for line in text.splitlines() if line.startswith("ERROR")]
-        reason = " ".join(lines or text.strip().splitlines()[-1:]) or f"exit {error.returncode}"
-        return {"error": f"arm64 install of {path} ({' '.join(requirements)}) failed: {reason}",
-                "install_s": round(time.monotonic() - start, 1)}  # fmt: skip
-    listed = subprocess.run([python, "-c", PACKAGES], capture_output=True, text=True, check=True)
-    return {"python": str(python), "install_s": round(time.monotonic() - start, 1),
-            "packages": json.loads(listed.stdout)}  # fmt: skip
+    done = subprocess.run([f"{path}/bin/python", "-m", "pip", "check"], capture_output=True,
+                          text=True)  # fmt: skip
+    if done.returncode != 0:
+        reason = " ".join((done.stdout + done.stderr).strip().splitlines())
+        return {"error": f"arm64 pip check of {path} failed: {reason}"}
+    return {"check_s": round(time.monotonic() - start, 1)}
 
 
-def run(python: str, args: list[str]) -> dict[str, object]:
+def batch(python: str, spec: dict[str, object]) -> dict[str, object]:
+    job = json.dumps({"jobs": 2, **spec})
+    done = subprocess.run([python, FORKRUN], input=job, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"forkrun in {python} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def fresh(python: str, args: list[str]) -> dict[str, object]:
+    """``serdevice ARGS`` as a process of its own, with its peak RSS."""
     start = time.monotonic()
-    done, rss_mb = run_measured(Path(python), *args)
-    return {"rc": done.returncode, "stdout": done.stdout, "rss_mb": rss_mb,
-            "stderr": "\n".join(done.stderr.splitlines()[:-1]),  # less run_measured's RSS line
+    process = subprocess.Popen([python, "-m", "serdevice.device.cli", *args], cwd="/",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    out, err = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return {"rc": process.returncode, "stdout": out.decode(), "stderr": err.decode(),
+            "rss_mb": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "wall_s": round(time.monotonic() - start, 2)}  # fmt: skip
 
 
 def main() -> None:
     job = json.load(sys.stdin)
     out = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)  # whatever the installs print goes to stderr; stdout is the results alone
-    # Byte-compiling every installed file (pandas, pyarrow, ...) took minutes under emulation;
-    # without it the first import compiles only what is imported.
-    os.environ.setdefault("PIP_NO_COMPILE", "1")
-    venvs, started = {}, {}
-    with ThreadPoolExecutor(2) as runs:
-        for path, requirements in job["venvs"].items():
-            venvs[path] = venv(path, requirements)
-            if "error" not in venvs[path]:
-                started.update({name: runs.submit(run, str(venvs[path]["python"]), args)
-                                for name, (at, *args) in job["runs"].items() if at == path})  # fmt: skip
-        results = {name: future.result() for name, future in started.items()}
-    json.dump({"venvs": venvs, "runs": results}, out)
+    os.dup2(2, 1)  # whatever the venvs print goes to stderr; stdout is the results alone
+    for path in job["venvs"]:
+        venv(path)
+    venvs: dict[str, dict[str, object]] = {path: {} for path in job["venvs"]}
+    batches: dict[str, Future] = {}
+    singles: dict[str, Future] = {}
+    checks: dict[str, Future] = {}
+    with ThreadPoolExecutor(6) as pool:  # the commands go on beside pip check
+        for name, (path, *args) in job.get("fresh", {}).items():
+            singles[name] = pool.submit(fresh, f"{path}/bin/python", args)
+        for path, spec in job.get("batches", {}).items():
+            batches[path] = pool.submit(batch, f"{path}/bin/python", spec)
+        for path, spec in job["venvs"].items():
+            if spec.get("check"):
+                checks[path] = pool.submit(pip_check, path)
+        runs = {name: future.result() for name, future in singles.items()}
+        for path, future in batches.items():
+            result = future.result()
+            venvs[path].update(packages=result["packages"], preload_cpu_s=result["preload_cpu_s"])
+            runs.update(result["runs"])
+        for path, future in checks.items():
+            venvs[path].update(future.result())
+    json.dump({"venvs": venvs, "runs": runs}, out)
     out.close()
 
 
