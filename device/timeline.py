@@ -1,29 +1,22 @@
-"""A session's timeline from its JSONL events: read, split into sessions, measure.
+"""A session's timeline from its events: measure what event_log.py read and split.
 
 Pure functions over event dicts (the schema of events.py), no drawing: ``report.py`` draws what
 this module measures, and the numbers always come from every event (drawing may decimate, the
-summary never does). Tolerant readers: a torn last line (the writer was killed mid-line), lines
-of other programs, ``error`` and ``stats`` events and rotated files (``FILE.1`` is older than
-``FILE``) are all expected in a real session's log.
+summary never does).
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import statistics
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from .contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError
+from .event_log import Mark, Session, number, read_file, rotation_order, split_sessions
 
 RETURN_GAP_HOPS = 4  # an excursion above the threshold survives speech pauses up to this many hops
-MAX_LINE_CHARS = 1_000_000  # an event is ~400 bytes; a longer "line" is not one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,16 +25,6 @@ class TimelineConfig:
 
     threshold: float = 3.5  # activation (1-5 scale) counted as "raised"
     baseline: float | None = None  # None: the session's median activation
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParsedFile:
-    """Events read from one file, and what was skipped."""
-
-    name: str
-    events: list[dict[str, Any]]
-    bad_lines: int  # lines that were not an event (torn tail not counted)
-    torn_tail: bool  # the last line was cut off
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,15 +47,6 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Mark:
-    """A point on the audio clock: an emotion change, a fault, missing events."""
-
-    t: float
-    kind: str  # "emotion" | "fault" | "missing"
-    text: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Peak:
     """The highest point of one excursion above the threshold, and the way back down."""
 
@@ -80,26 +54,6 @@ class Peak:
     activation: float
     above_s: float  # time the excursion stayed above the threshold
     return_s: float | None  # peak -> first hop at or below the baseline; None: not in session
-
-
-@dataclass
-class Session:
-    """Consecutive events of one ``listen`` run (one model, increasing ``seq``)."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    missing_events: list[Mark] = field(default_factory=list)
-
-    @property
-    def start(self) -> dict[str, Any] | None:
-        """The ``start`` event, when the session's beginning is in the files."""
-        first = self.events[0] if self.events else None
-        return first if first is not None and first.get("type") == "start" else None
-
-    @property
-    def model(self) -> str:
-        """The model name the events carry."""
-        return str(self.events[0].get("model", "?")) if self.events else "?"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,124 +83,6 @@ class SessionSummary:
     notes: list[str]  # what was skipped or is missing
 
 
-# ---------------------------------------------------------------------------------- reading
-
-
-def parse_lines(name: str, text: str) -> ParsedFile:
-    """Events (JSON objects with a string ``type``) from JSONL text; count what is not one."""
-    lines = text.split("\n")
-    torn = bool(lines) and lines[-1].strip() != ""  # no newline after the last line
-    events: list[dict[str, Any]] = []
-    bad = 0
-    for number, line in enumerate(lines, start=1):
-        line = line.strip()
-        if not line:
-            continue
-        event = _event_or_none(line)
-        if event is not None:
-            events.append(event)
-            if number == len(lines):
-                torn = False  # a complete event that only lacks its newline
-        elif not (torn and number == len(lines)):
-            bad += 1
-    return ParsedFile(name=name, events=events, bad_lines=bad, torn_tail=torn)
-
-
-def _event_or_none(line: str) -> dict[str, Any] | None:
-    if len(line) > MAX_LINE_CHARS or not line.startswith("{"):
-        return None
-    try:
-        value = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    if isinstance(value, dict) and isinstance(value.get("type"), str):
-        return value
-    return None
-
-
-def read_file(path: str) -> ParsedFile:
-    """One events file, or ``-`` for stdin; an empty or event-less input is an InputError."""
-    if path == "-":
-        name, text = "stdin", sys.stdin.buffer.read().decode("utf-8", errors="replace")
-    else:
-        file = Path(path)
-        name = path
-        if file.is_dir():
-            raise InputError(f"{path}: is a directory, not an events file")
-        try:
-            text = file.read_bytes().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    parsed = parse_lines(name, text)
-    if not text.strip():
-        raise InputError(f"{name}: empty, no events in it")
-    if not parsed.events:
-        raise InputError(
-            f"{name}: no serdevice events in it (expected JSON lines with a 'type', "
-            f"as written by serdevice listen)"
-        )
-    return parsed
-
-
-def rotation_order(paths: Sequence[str]) -> list[str]:
-    """Oldest first within each rotated family (``F.2``, ``F.1``, ``F``); families keep order.
-
-    >>> rotation_order(["ev.jsonl", "ev.jsonl.1", "x.jsonl"])
-    ['ev.jsonl.1', 'ev.jsonl', 'x.jsonl']
-    """
-    family: dict[str, int] = {}
-    keyed = []
-    for index, path in enumerate(paths):
-        match = re.fullmatch(r"(.*)\.(\d+)", path)
-        base, generation = (match.group(1), int(match.group(2))) if match else (path, 0)
-        family.setdefault(base, index)
-        keyed.append((family[base], -generation, index, path))
-    return [path for *_, path in sorted(keyed)]
-
-
-def split_sessions(files: Iterable[ParsedFile]) -> list[Session]:
-    """Cut the concatenated events into sessions: at each ``start``, a model change, or a
-    ``seq`` that goes back; a forward jump in ``seq`` is recorded as missing events."""
-    sessions: list[Session] = []
-    current: Session | None = None
-    last_seq: int | None = None
-    last_t = 0.0
-    for parsed in files:
-        for event in parsed.events:
-            seq = event.get("seq") if isinstance(event.get("seq"), int) else None
-            new = (
-                current is None
-                or event["type"] == "start"
-                or event.get("model") != current.model
-                or (seq is not None and last_seq is not None and seq <= last_seq)
-            )
-            if new:
-                current = Session()
-                sessions.append(current)
-                last_seq, last_t = None, 0.0
-            assert current is not None
-            if parsed.name not in current.files:
-                current.files.append(parsed.name)
-            t = _number(event.get("t"))
-            if seq is not None and last_seq is not None and seq > last_seq + 1:
-                missing = seq - last_seq - 1
-                current.missing_events.append(
-                    Mark(t=last_t, kind="missing", text=f"{missing} events missing")
-                )
-            current.events.append(event)
-            last_seq = seq if seq is not None else last_seq
-            last_t = t if t is not None else last_t
-    return sessions
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None  # NaN, inf (json.loads reads them)
-
-
 # -------------------------------------------------------------------------------- measuring
 
 
@@ -256,10 +92,10 @@ def hops_of(events: Iterable[dict[str, Any]]) -> list[Hop]:
     for event in events:
         if event.get("type") != "activation":
             continue
-        t, activation = _number(event.get("t")), _number(event.get("activation"))
+        t, activation = number(event.get("t")), number(event.get("activation"))
         if t is None or activation is None:
             continue
-        hops.append(Hop(t=t, activation=activation, raw=_number(event.get("activation_raw")),
+        hops.append(Hop(t=t, activation=activation, raw=number(event.get("activation_raw")),
                         label=str(event.get("label", "?"))))  # fmt: skip
     hops.sort(key=lambda hop: hop.t)
     return hops
@@ -288,7 +124,7 @@ def speech_segments(events: Iterable[dict[str, Any]], end_s: float) -> list[Span
     segments: list[Span] = []
     opened: float | None = None
     for event in events:
-        t = _number(event.get("t"))
+        t = number(event.get("t"))
         if t is None:
             continue
         if event.get("type") == "speech_start" and opened is None:
@@ -335,14 +171,14 @@ def faults_of(events: Sequence[dict[str, Any]]) -> tuple[list[Span], list[Mark]]
     marks: list[Mark] = []
     last_t = 0.0
     for event in events:
-        t = _number(event.get("t"))
+        t = number(event.get("t"))
         last_t = t if t is not None else last_t
         kind = event.get("type")
         if kind == "error":
             text = str(event.get("message", "error"))[:200]
             marks.append(Mark(t=last_t, kind="fault", text=text))
         elif kind == "stats" and event.get("capture") == "resumed":
-            gap = _number(event.get("gap_s")) or 0.0
+            gap = number(event.get("gap_s")) or 0.0
             spans.append(Span(t0=last_t, t1=last_t, kind=f"capture gap {gap:.1f} s"))
     return spans, marks
 
@@ -375,10 +211,10 @@ def describe_adaptation(start: dict[str, Any] | None, events: Sequence[dict[str,
         return "not recorded in the events"
     if note.get("mode") not in ("adaptive", "frozen"):
         return "off (fixed statistics)"
-    enough = _number(note.get("adapted_windows")) or 0
+    enough = number(note.get("adapted_windows")) or 0
     heard = [(t, n) for e in events if e.get("type") == "activation"
-             and (t := _number(e.get("t"))) is not None
-             and (n := _number(e.get("norm_windows"))) is not None]  # fmt: skip
+             and (t := number(e.get("t"))) is not None
+             and (n := number(e.get("norm_windows"))) is not None]  # fmt: skip
     if note["mode"] == "frozen":
         return f"frozen state ({note.get('n_windows', '?')} speech windows)"
     if not heard:
@@ -409,12 +245,12 @@ def summarize(session: Session, config: TimelineConfig, *, title: str) -> Sessio
     """Measure one session: speech time, time above the threshold, peaks, label shares."""
     events = session.events
     start = session.start
-    hop_s = _number(start.get("hop_s")) if start else None
+    hop_s = number(start.get("hop_s")) if start else None
     hop_s = hop_s if hop_s and hop_s > 0 else DEFAULT_HOP_S
     hops = hops_of(events)
-    times = [t for e in events if (t := _number(e.get("t"))) is not None]
+    times = [t for e in events if (t := number(e.get("t"))) is not None]
     stop = next((e for e in reversed(events) if e.get("type") == "stop"), None)
-    audio_s = _number(stop.get("audio_s")) if stop else None
+    audio_s = number(stop.get("audio_s")) if stop else None
     duration = max([*times, audio_s or 0.0, DEFAULT_WINDOW_S])
     baseline = config.baseline
     if baseline is None and hops:
@@ -424,7 +260,7 @@ def summarize(session: Session, config: TimelineConfig, *, title: str) -> Sessio
     emotion_marks = [
         Mark(t=t, kind="emotion", text=str(e.get("label", "?")))
         for e in events
-        if e.get("type") == "emotion" and (t := _number(e.get("t"))) is not None
+        if e.get("type") == "emotion" and (t := number(e.get("t"))) is not None
     ]
     counts = dict(Counter(str(e.get("type")) for e in events))
     notes = []
@@ -442,7 +278,7 @@ def summarize(session: Session, config: TimelineConfig, *, title: str) -> Sessio
         title=title,
         model=session.model,
         source=str(start.get("source", "?")) if start else "?",
-        started_wall=_number(start.get("wall")) if start else _number(events[0].get("wall")),
+        started_wall=number(start.get("wall")) if start else number(events[0].get("wall")),
         calibration=describe_calibration(start),
         adaptation=describe_adaptation(start, events),
         hop_s=hop_s,

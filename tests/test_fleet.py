@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from fleet import SecureBroker
 
-from serdevice.device.mqtt import Mqtt, parse_settings
+from serdevice.device.mqtt import parse_settings
+from serdevice.device.sinks import Mqtt
 from serdevice.device.store import open_store, read_session
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"

@@ -21,7 +21,8 @@ from typing import Any
 
 import click
 
-from ..mqtt import MqttSettings, mqtt_options
+from ..mqtt import MqttSettings
+from .mqtt_options import mqtt_options
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 # (import name, distributions that provide it); the optional one only warns when missing.
@@ -176,7 +177,7 @@ def measure_level(device: int | None, rate: int, seconds: float) -> float:
 def check_capture(device: str | None, level_check: bool) -> list[Check]:
     """PortAudio loads, a capture device exists, and 1 s from it has a sane level."""
     from ..contracts import InputError, RuntimeFailure
-    from ..sources import find_input_device, input_devices
+    from ..microphone import find_input_device, input_devices
 
     try:
         devices = input_devices()
@@ -283,7 +284,7 @@ def doctor(models: tuple[str, ...], output: Path, device: str | None, no_level_c
     devices, with a 1 s level check when a microphone exists (no microphone is a warning),
     and with --mqtt the broker: reachable, TLS (certificate and host name), login.
     """
-    from ..mqtt import settings_from_context
+    from .mqtt_options import settings_from_context
 
     settings = settings_from_context(mqtt) if mqtt is not None else None  # bad options: exit 2
     rows = run_checks(models=models, output=output, device=device, level_check=not no_level_check,

@@ -14,7 +14,7 @@ from ..decision import DecisionConfig
 from ..events import Error
 from ..gate import GateConfig
 from ..model import DEFAULT_MODEL
-from ..mqtt import mqtt_options
+from .mqtt_options import mqtt_options
 from .normalization import choose_normalization
 from .options import adaptation_options, vad_aggressiveness_option
 
@@ -62,7 +62,8 @@ def make_source(
     source: str, *, device: str | None, fast: bool, rate: int | None, channels: int
 ) -> Any:
     """mic / FILE / - -> an AudioSource."""
-    from ..sources import FileSource, MicSource, StdinSource
+    from ..microphone import MicSource
+    from ..sources import FileSource, StdinSource
 
     if source == "-":
         if rate is None:
@@ -228,7 +229,7 @@ def listen(
         sinks.append(JsonlFile(output))
     mqtt_sink = None
     if mqtt is not None:
-        from ..mqtt import settings_from_context
+        from .mqtt_options import settings_from_context
 
         mqtt_sink = Mqtt(settings_from_context(mqtt))
         sinks.append(mqtt_sink)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from ..mqtt import mqtt_options
+from .mqtt_options import mqtt_options
 
 DB_HELP = "An SQLite file (created 0600) or a postgresql://user@host/db URL."
 
@@ -48,9 +48,9 @@ def record(ctx: click.Context, url: str | None, db: str, share: str | None,
     if url is None:
         raise click.UsageError("--mqtt is required (or a subcommand: export, sessions)")
     from ..contracts import InputError
-    from ..mqtt import settings_from_context
     from ..record import RecordConfig, Recorder
     from ..store import open_store
+    from .mqtt_options import settings_from_context
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

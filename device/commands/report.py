@@ -73,7 +73,8 @@ def report(
     bands, speech, capture faults; and a table of speech time, time above --threshold, peaks
     and the time back to baseline after each, and label shares.
     """
-    from ..report import render_html, render_png
+    from ..report import render_html
+    from ..report_png import render_png
     from ..timeline import load_sessions
 
     if baseline is not None and baseline >= threshold:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..mqtt import mqtt_options
+from .mqtt_options import mqtt_options
 
 if TYPE_CHECKING:
     from ..service import MqttService
@@ -55,8 +55,8 @@ def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def _mqtt_service(url: str) -> MqttService:
     """The unit's MQTT options, checked as listen would check them (absolute paths)."""
     from ..contracts import InputError
-    from ..mqtt import settings_from_context
     from ..service import MqttService
+    from .mqtt_options import settings_from_context
 
     settings_from_context(url)  # the same refusals as listen: plaintext elsewhere, files, ...
     meta = click.get_current_context().meta.get("serdevice.mqtt", {})
