@@ -294,10 +294,10 @@ def collect_speech_rows(
 ) -> Collected:
     """Run ``source`` through the same pipeline as ``listen``; keep the speech windows' rows."""
     from .events import EventFactory
+    from .fanout import Fanout
     from .normalize import Normalizer
     from .pipeline import Pipeline, PipelineConfig
     from .runtime import ListenConfig, Listener
-    from .sinks import Fanout
 
     pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model),
                         config=PipelineConfig(gate=gate or GateConfig()),

@@ -64,7 +64,7 @@ COMMANDS: dict[str, CommandSpec] = {
         extra="train",
     ),
     "loco": CommandSpec(
-        target="serdevice.train.commands.loco:loco",
+        target="serdevice.export.loco_command:loco",
         help="Leave-one-corpus-out benchmark of the training recipe on the device path.",
         extra="export",
     ),

@@ -84,3 +84,14 @@ class Prediction:
     latent: np.ndarray  # float32, shape (2,)
     scores: np.ndarray  # float32, shape (K,), class order = the sidecar's ``labels``
     activation: float  # 1-5 scale
+
+
+# One colour per label for every display (the session report, the live page), so a therapist
+# reads both the same way.
+LABEL_COLOURS = {
+    "neutral": "#9aa3ad",
+    "sad": "#3f74c9",
+    "happy": "#f0b429",
+    "angry": "#d64545",
+    "other": "#8e6bbf",
+}

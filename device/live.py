@@ -149,111 +149,119 @@ class EventHub:
             self._clients.clear()
 
 
+class LiveHandler(BaseHTTPRequestHandler):
+    """GET / (the page) and GET /events (the stream), token and Host checks, nothing else;
+    ``make_handler`` gives it its hub, address, token and page."""
+
+    hub: EventHub
+    address: ServeAddress
+    token: str | None
+    page: bytes
+    server_version = "serdevice-live"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        pass  # stderr belongs to the recognizer's one-line errors
+
+    def _plain(self, status: int, text: str, **headers: str) -> None:
+        body = (text + "\n").encode()
+        self.send_response(status)
+        for name, value in {"Content-Type": "text/plain; charset=utf-8", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _allowed(self, query: dict[str, list[str]]) -> bool:
+        if self.address.loopback:
+            host = urlsplit("//" + (self.headers.get("Host") or "")).hostname or ""
+            if host not in LOOPBACK_NAMES:
+                self._plain(403, "forbidden: this page is served to loopback names only")
+                return False
+        if self.token is None:
+            return True
+        given = (query.get("token") or [""])[0]
+        bearer = self.headers.get("Authorization", "")
+        if bearer.startswith("Bearer "):
+            given = bearer[len("Bearer ") :]
+        if hmac.compare_digest(given.encode(), self.token.encode()):
+            return True
+        self._plain(401, "unauthorized: add ?token=... (printed when listen started)",
+                    **{"WWW-Authenticate": 'Bearer realm="serdevice"'})  # fmt: skip
+        return False
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        url = urlsplit(self.path)
+        if not self._allowed(parse_qs(url.query)):
+            return
+        if url.path == "/":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(self.page)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", "default-src 'none'; "
+                             "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                             "connect-src 'self'")  # fmt: skip
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(self.page)
+        elif url.path == "/events":
+            self._stream()
+        else:
+            self._plain(404, "not found: the live page is /, its stream /events")
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def _refuse(self) -> None:
+        self._plain(405, "method not allowed: this server only shows events", Allow="GET, HEAD")
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse  # noqa: N815
+
+    def _stream(self) -> None:
+        client = self.hub.subscribe() if self.command == "GET" else None
+        if client is None and self.command == "GET":
+            self._plain(503, "too many open pages", **{"Retry-After": "10"})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if client is None:  # HEAD
+            return
+        try:
+            self.wfile.write(b"retry: 2000\n\n")
+            while True:
+                try:
+                    line = client.get(timeout=self.hub.config.keepalive_s)
+                except queue.Empty:
+                    self.wfile.write(b": keepalive\n\n")
+                    self.wfile.flush()
+                    continue
+                if line is None:
+                    self.wfile.write(b"event: end\ndata: {}\n\n")
+                    break
+                self.wfile.write(b"data: " + line.encode() + b"\n\n")
+                if client.empty():
+                    self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            pass  # the page went away
+        finally:
+            self.hub.unsubscribe(client)
+
+
 def make_handler(
     hub: EventHub, address: ServeAddress, token: str | None, page: bytes
 ) -> type[BaseHTTPRequestHandler]:
-    """The request handler: GET / and GET /events, token and Host checks, nothing else."""
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "serdevice-live"
-        sys_version = ""
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
-            pass  # stderr belongs to the recognizer's one-line errors
-
-        def _plain(self, status: int, text: str, **headers: str) -> None:
-            body = (text + "\n").encode()
-            self.send_response(status)
-            for name, value in {"Content-Type": "text/plain; charset=utf-8", **headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def _allowed(self, query: dict[str, list[str]]) -> bool:
-            if address.loopback:
-                host = urlsplit("//" + (self.headers.get("Host") or "")).hostname or ""
-                if host not in LOOPBACK_NAMES:
-                    self._plain(403, "forbidden: this page is served to loopback names only")
-                    return False
-            if token is None:
-                return True
-            given = (query.get("token") or [""])[0]
-            bearer = self.headers.get("Authorization", "")
-            if bearer.startswith("Bearer "):
-                given = bearer[len("Bearer ") :]
-            if hmac.compare_digest(given.encode(), token.encode()):
-                return True
-            self._plain(401, "unauthorized: add ?token=... (printed when listen started)",
-                        **{"WWW-Authenticate": 'Bearer realm="serdevice"'})  # fmt: skip
-            return False
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            url = urlsplit(self.path)
-            if not self._allowed(parse_qs(url.query)):
-                return
-            if url.path == "/":
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.send_header("Cache-Control", "no-store")
-                self.send_header("Referrer-Policy", "no-referrer")
-                self.send_header("X-Content-Type-Options", "nosniff")
-                self.send_header("Content-Security-Policy", "default-src 'none'; "
-                                 "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                                 "connect-src 'self'")  # fmt: skip
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(page)
-            elif url.path == "/events":
-                self._stream()
-            else:
-                self._plain(404, "not found: the live page is /, its stream /events")
-
-        do_HEAD = do_GET  # noqa: N815
-
-        def _refuse(self) -> None:
-            self._plain(405, "method not allowed: this server only shows events", Allow="GET, HEAD")
-
-        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse  # noqa: N815
-
-        def _stream(self) -> None:
-            client = hub.subscribe() if self.command == "GET" else None
-            if client is None and self.command == "GET":
-                self._plain(503, "too many open pages", **{"Retry-After": "10"})
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.close_connection = True
-            if client is None:  # HEAD
-                return
-            try:
-                self.wfile.write(b"retry: 2000\n\n")
-                while True:
-                    try:
-                        line = client.get(timeout=hub.config.keepalive_s)
-                    except queue.Empty:
-                        self.wfile.write(b": keepalive\n\n")
-                        self.wfile.flush()
-                        continue
-                    if line is None:
-                        self.wfile.write(b"event: end\ndata: {}\n\n")
-                        break
-                    self.wfile.write(b"data: " + line.encode() + b"\n\n")
-                    if client.empty():
-                        self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                pass  # the page went away
-            finally:
-                hub.unsubscribe(client)
-
-    return Handler
+    """The request handler class for one server."""
+    return type("Handler", (LiveHandler,), {"hub": hub, "address": address, "token": token,
+                                             "page": page})  # fmt: skip
 
 
 class _Server(ThreadingHTTPServer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from .report import LABEL_COLOURS
+from .contracts import LABEL_COLOURS
 
 _PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Sequence
 
+from .contracts import LABEL_COLOURS
 from .timeline import Hop, SessionSummary, Span, clock
 
 PLOT_W = 1000  # px of the time axis
@@ -27,13 +28,6 @@ MAX_SPANS = 1500  # drawn bands or speech segments per row; more are merged per 
 MAX_MARKS = 400  # emotion-change ticks per row; more are left to the bands
 ACT_MIN, ACT_MAX = 1.0, 5.0
 
-LABEL_COLOURS = {
-    "neutral": "#9aa3ad",
-    "sad": "#3f74c9",
-    "happy": "#f0b429",
-    "angry": "#d64545",
-    "other": "#8e6bbf",
-}
 EXTRA_COLOURS = ("#2a9d8f", "#e76f51", "#6d597a", "#b5838d")
 Points = list[tuple[float, float]]  # (audio-clock s, activation)
 TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)

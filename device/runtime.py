@@ -21,9 +21,9 @@ import numpy as np
 
 from .contracts import SAMPLE_RATE, FeatureRow, RuntimeFailure
 from .events import Counters, Error, Event, Stats, Stop
+from .fanout import Fanout
 from .features import MIN_PARTIAL_S, StreamingEgemaps, extract_whole
 from .pipeline import Pipeline, PipelineConfig, recent
-from .sinks import Fanout
 from .sources import AudioSource
 
 
@@ -113,7 +113,7 @@ class Listener:
         self._pushed = 0  # samples of audio fed so far (the audio clock)
         self._stop = threading.Event()
         self._failure: BaseException | None = None
-        self._watchdog = watchdog  # systemd's: pinged per window, so a stalled loop is restarted
+        self.watchdog = watchdog  # systemd's: pinged per window, so a stalled loop is restarted
         # Clips (predict): openSMILE starts only once a whole window is there; most short clips
         # never need the streaming extractor. A live stream starts it at once.
         self._defer_features = defer_features
@@ -142,8 +142,8 @@ class Listener:
 
     def handle(self, row: FeatureRow, ready: float) -> None:
         """One window through the pipeline; its events to the sinks."""
-        if self._watchdog is not None:
-            self._watchdog.ping()
+        if self.watchdog is not None:
+            self.watchdog.ping()
         events = self.pipeline.step(row, available_at=self._clock.available_at(row.t_end))
         for event in events:
             self.emit(event)
@@ -216,8 +216,8 @@ class Listener:
         if features is not None:  # live sources cut their chunks where a window can close
             source.schedule = features.next_cut
         source.on_fault = lambda message, **fields: self.source_fault(source, message, **fields)
-        if self._watchdog is not None:  # waiting for a lost microphone is not a stall
-            source.on_waiting = self._watchdog.ping
+        if self.watchdog is not None:  # waiting for a lost microphone is not a stall
+            source.on_waiting = self.watchdog.ping
         try:
             for chunk in source.chunks():
                 if limit is not None and self._pushed + len(chunk) >= limit:

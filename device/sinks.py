@@ -15,10 +15,13 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 from .contracts import InputError, RuntimeFailure
-from .events import Error, Event, EventFactory, to_line
+from .events import to_line
+from .fanout import Fanout as Fanout  # the stream's dispatch; the sinks are here
+from .fanout import Sink as Sink
+from .fanout import StdoutClosed as StdoutClosed
 from .mqtt import (
     FIRST_CONNECT_WAIT_S,
     MqttSettings,
@@ -27,24 +30,6 @@ from .mqtt import (
     make_client,
     parse_settings,
 )
-
-
-class Sink(Protocol):
-    """Takes events; ``close`` flushes and releases."""
-
-    name: str
-
-    def write(self, event: dict[str, Any]) -> None:
-        """Deliver one event (may raise OSError)."""
-        ...
-
-    def close(self) -> None:
-        """Flush and release."""
-        ...
-
-
-class StdoutClosed(Exception):
-    """The reader of stdout went away (e.g. ``| head``): end quietly."""
 
 
 class JsonlStream:
@@ -146,45 +131,6 @@ class JsonlFile:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._handle.close()
-
-
-class Fanout:
-    """Every event to every live sink; a failing sink is dropped and reported, not fatal.
-
-    The one place events become records: ``EventFactory.stamp`` once per event, then each sink
-    gets the same dict.
-    """
-
-    def __init__(self, sinks: list[Sink], factory: EventFactory) -> None:
-        self.sinks = list(sinks)
-        self.factory = factory
-        self._lock = threading.RLock()  # the events thread and the capture loop both write
-
-    def write(self, event: Event) -> None:
-        with self._lock:
-            record = self.factory.stamp(event)
-            failed = []
-            for sink in self.sinks:
-                try:
-                    sink.write(record)
-                except StdoutClosed:
-                    raise
-                except OSError as exc:
-                    failed.append((sink, exc))
-            for broken, error in failed:
-                self.sinks.remove(broken)
-                self.write(
-                    Error(message=f"{broken.name}: {error.strerror or error}; sink disabled")
-                )
-
-    def mqtt_dropped(self) -> int | None:
-        """Events the MQTT sinks' full offline queues refused so far (None: no MQTT sink)."""
-        counts = [sink.dropped for sink in self.sinks if isinstance(sink, Mqtt)]
-        return sum(counts) if counts else None
-
-    def close(self) -> None:
-        for sink in self.sinks:
-            sink.close()
 
 
 class Mqtt:

@@ -1,10 +1,11 @@
 """``make model CORPORA=DIR``: rebuild the bundled models from real corpora, deterministically.
 
-DIR holds one folder per corpus (ravdess, tess, savee, urdu, emovo, as in ../shared/corpora):
-train dae-metric-act, dae-metric-val and vae-cluster with the bundled recipe
-(``serdevice.train.recipe.BUNDLED_RECIPE``) on every corpus's 2 s windows, except the
-PARITY_SPEAKERS' (and child-like copies of them where the recipe asks), then export int8 into device/models/ with parity measured on
-those unseen speakers' windows. The sidecar records the corpora, their licences, the recipe and
+DIR holds one folder per corpus (``serdevice.train.recipe.REAL_CORPORA``: ravdess, tess, savee,
+urdu, emovo, ased, nemo, emotiontts, as in ../shared/corpora): train dae-metric-act,
+dae-metric-val and vae-cluster with the bundled recipe (``BUNDLED_RECIPE``) on every corpus's 2 s
+windows, except the PARITY_SPEAKERS' (and child-like copies of them where the recipe asks), then
+export them as the recipe says (int8 weights, int16 activations) into device/models/ with parity
+measured on those unseen speakers' windows. The sidecar records the corpora, their licences, the recipe and
 the leave-one-corpus-out figures of ``serdevice loco`` (export/loco_figures.json, the run the
 README quotes). Paths recorded are relative and ``created`` comes from SOURCE_DATE_EPOCH (default:
 a fixed date), so two runs write byte-identical files. Run from the repository root:
@@ -57,13 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from serdevice.device.contracts import InputError
+    from serdevice.export.loco import load_loco_data, train_and_export, training_rows
     from serdevice.export.parity import parity_failures
-    from serdevice.train.loco import load_loco_data, train_and_export, training_rows
     from serdevice.train.recipe import BUNDLED_RECIPE, REAL_CORPORA
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", type=Path, required=True,
-                        help="folder with one folder per corpus (ravdess, tess, ...)")  # fmt: skip
+                        help="folder with one folder per corpus (ravdess, tess, ..., emotiontts)")  # fmt: skip
     parser.add_argument("--runs", type=Path, default=Path("runs/bundled"))
     parser.add_argument("--out", type=Path, default=Path("device/models"))
     parser.add_argument("--loco", type=Path, default=LOCO_FIGURES,

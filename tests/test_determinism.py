@@ -71,8 +71,8 @@ def test_empty_caches_rebuild_the_same_childlike_files_in_any_process_and_order(
 
 
 def test_fresh_features_and_device_rows_equal_the_cached_ones(tmp_path):
+    from serdevice.export.loco import device_speech_rows
     from serdevice.train.features_batch import extract
-    from serdevice.train.loco import device_speech_rows
 
     paths = [u.path for u in _write_clips(tmp_path / "adult", 2)]
     paths.append(paths[0].with_name("long.wav"))

@@ -161,7 +161,7 @@ def test_loco_answers_are_predicts_answers(fabricated_corpora, tmp_path, cli):
     """The benchmark's replay of the device path gives what `serdevice predict` prints."""
     from serdevice.device.model import Model
     from serdevice.device.normalize import Normalizer
-    from serdevice.train.loco import device_speech_rows
+    from serdevice.export.loco import device_speech_rows
     from serdevice.train.scoring import clip_answers
 
     files = sorted((fabricated_corpora / "emovo").rglob("*.wav"))[:3]

@@ -85,28 +85,7 @@ def markdown_table(summary: dict[str, Any]) -> str:
             lines.append(
                 f"| {voice} | {MODE_NAMES[mode]} | {_cells(summary['mean'][voice][mode])} |"
             )
-    if "seeds" in summary:
-        seeds = ", ".join(summary["seeds"]["per_seed"])
-        lines += ["", f"Over training seeds {seeds}: mean (min–max) of the means above", "",
-                  "| voice | normalization | N-S-A | N-S-H-A | activation ρ |", "|---|---|---|---|---|"]  # fmt: skip
-        for voice, by_mode in summary["seeds"]["spread"].items():
-            for mode in MODES:
-                spread = ["{mean:.3f} ({min:.3f}–{max:.3f})".format(**by_mode[mode][k])
-                         for k in FIGURES]  # fmt: skip
-                lines.append(f"| {voice} | {MODE_NAMES[mode]} | " + " | ".join(spread) + " |")
-    if "five_folds" in summary:
-        five = summary["five_folds"]
-        lines += ["", f"The five folds of the older recipes alone ({', '.join(five['corpora'])}): "
-                  "mean, and mean (min–max) over the training seeds", "",
-                  "| voice | normalization | N-S-A | N-S-H-A | activation ρ |", "|---|---|---|---|---|"]  # fmt: skip
-        for voice in voices:
-            for mode in MODES:
-                spread = five["spread"][voice][mode]
-                cells = [f"{five['mean'][voice][mode][k]:.3f}"
-                         + ("" if len(summary.get("seeds", {}).get("per_seed", {})) < 2
-                            else " ({min:.3f}–{max:.3f})".format(**spread[k]))
-                         for k in FIGURES]  # fmt: skip
-                lines.append(f"| {voice} | {MODE_NAMES[mode]} | " + " | ".join(cells) + " |")
+    lines += _seed_lines(summary) + _five_fold_lines(summary, voices)
     lines += ["", "Adaptive, by minutes of the speaker's speech heard before the clip (clips in "
               "each bin; the oracle on the same clips)", "",
               "| voice | heard (min) | corpora | clips | N-S-A | oracle | N-S-H-A | oracle "
@@ -129,6 +108,42 @@ def markdown_table(summary: dict[str, Any]) -> str:
             lines.append(f"| {held} | {voice} | {row} | {every['clips']} "
                          f"({every['unanswered']}) |")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _seed_lines(summary: dict[str, Any]) -> list[str]:
+    """The spread of the means over training seeds (none for one seed)."""
+    if "seeds" not in summary:
+        return []
+    lines: list[str] = []
+    seeds = ", ".join(summary["seeds"]["per_seed"])
+    lines += ["", f"Over training seeds {seeds}: mean (min–max) of the means above", "",
+              "| voice | normalization | N-S-A | N-S-H-A | activation ρ |", "|---|---|---|---|---|"]  # fmt: skip
+    for voice, by_mode in summary["seeds"]["spread"].items():
+        for mode in MODES:
+            spread = ["{mean:.3f} ({min:.3f}–{max:.3f})".format(**by_mode[mode][k])
+                     for k in FIGURES]  # fmt: skip
+            lines.append(f"| {voice} | {MODE_NAMES[mode]} | " + " | ".join(spread) + " |")
+    return lines
+
+
+def _five_fold_lines(summary: dict[str, Any], voices: list[str]) -> list[str]:
+    """The five older folds alone (only when more corpora were held out)."""
+    if "five_folds" not in summary:
+        return []
+    lines: list[str] = []
+    five = summary["five_folds"]
+    lines += ["", f"The five folds of the older recipes alone ({', '.join(five['corpora'])}): "
+              "mean, and mean (min–max) over the training seeds", "",
+              "| voice | normalization | N-S-A | N-S-H-A | activation ρ |", "|---|---|---|---|---|"]  # fmt: skip
+    for voice in voices:
+        for mode in MODES:
+            spread = five["spread"][voice][mode]
+            cells = [f"{five['mean'][voice][mode][k]:.3f}"
+                     + ("" if len(summary.get("seeds", {}).get("per_seed", {})) < 2
+                        else " ({min:.3f}–{max:.3f})".format(**spread[k]))
+                     for k in FIGURES]  # fmt: skip
+            lines.append(f"| {voice} | {MODE_NAMES[mode]} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def plot_curve(summary: dict[str, Any], path: Any) -> None:

@@ -337,22 +337,49 @@ def level_tables(s: dict[str, Any], results: Results, level: str, rows: list[str
               "encoder's training", ""]  # fmt: skip
     unlabeled = has_setting(results, level, "transfer+unlabeled")
     if unlabeled:
-        lines += [f"Each target's other {100 - share} % (held-out), scored with the encoder "
-                  f"trained without (held-out) and with (+unl.) {share} % of every target's files "
-                  "(no labels): same standardization (the training corpus's), same rows; mean ± "
-                  f"std over {seeds} seed(s), each seed the mean over head folds.", ""]  # fmt: skip
-        corpora = [(t, setting) for t in targets for setting in ("transfer-heldout",
-                                                                 "transfer+unlabeled")]  # fmt: skip
-        lines += metric_table(s, level, encoders, corpora,
-                              [("N-S-A", "bacc_nsa"), ("N-S-H-A", "bacc_nsha")]) + [""]  # fmt: skip
-        lines += [f"Gain from the {share} % unlabeled audio (with − without, mean over targets):",
-                  ""]  # fmt: skip
-        lines += unlabeled_gain_table(results, level, encoders, targets) + [""]
+        lines += unlabeled_accuracy_tables(s, results, level, encoders, targets, share, seeds)
     else:
         lines += [NOT_RUN_NOTE, ""]
-    lines += ["### Adjusted R² of z_d on l_d — the seed's first table", ""]
+    lines += zd_r2_table(s, level, encoders, source, targets)
+    lines += label_r2_table(s, level, encoders, source, targets)
+    lines += vae_rho_table(s, level, encoders, source, targets)
+    lines += rho_tables(s, level, encoders, targets, share, unlabeled)
+    lines += ["### Outliers (the seed's |z| > 10 rule)", "",
+              "Applied once to each whole corpus (training and targets alike, own statistics) "
+              "before any split, so every split has passed the same rule.", ""]  # fmt: skip
+    lines += outlier_table(results, level) + [""]
+    return lines
+
+
+def unlabeled_accuracy_tables(s: dict[str, Any], results: Results, level: str,
+                              encoders: list[str], targets: list[str], share: int,
+                              seeds: int) -> list[str]:  # fmt: skip
+    """Balanced accuracy on each target's held-out part without and with its unlabeled share."""
+    lines = [f"Each target's other {100 - share} % (held-out), scored with the encoder "
+             f"trained without (held-out) and with (+unl.) {share} % of every target's files "
+             "(no labels): same standardization (the training corpus's), same rows; mean ± "
+             f"std over {seeds} seed(s), each seed the mean over head folds.", ""]  # fmt: skip
+    corpora = [(t, setting) for t in targets for setting in ("transfer-heldout",
+                                                             "transfer+unlabeled")]  # fmt: skip
+    lines += metric_table(s, level, encoders, corpora,
+                          [("N-S-A", "bacc_nsa"), ("N-S-H-A", "bacc_nsha")]) + [""]  # fmt: skip
+    lines += [f"Gain from the {share} % unlabeled audio (with − without, mean over targets):",
+              ""]  # fmt: skip
+    lines += unlabeled_gain_table(results, level, encoders, targets) + [""]
+    return lines
+
+
+def r2_corpora(source: str, targets: list[str]) -> list[tuple[str, str]]:
+    """The (corpus, setting) columns of the R² tables: the source in-domain, each target transfer."""
+    return [(source, "in-domain")] + [(t, "transfer") for t in targets]
+
+
+def zd_r2_table(s: dict[str, Any], level: str, encoders: list[str], source: str,
+                targets: list[str]) -> list[str]:  # fmt: skip
+    """The seed's first table: adjusted R² of z_d on l_d for the DAE rows."""
+    lines = ["### Adjusted R² of z_d on l_d — the seed's first table", ""]
     zd_rows = [m for m in encoders if m.startswith("dae")]
-    corpora = [(source, "in-domain")] + [(t, "transfer") for t in targets]
+    corpora = r2_corpora(source, targets)
     header = ["Method"] + [f"{c} {label}" for c, _ in corpora for label in ("R²-Act", "R²-Val")]
     table = [[m] + [fmt(_cell(s, level, m, c, setting, key)) for c, setting in corpora
                     for key in ("zd_r2_act", "zd_r2_val")] for m in zd_rows]  # fmt: skip
@@ -360,8 +387,15 @@ def level_tables(s: dict[str, Any], results: Results, level: str, rows: list[str
         act, val = value.split("/")
         table.append([f"*seed, published: {seed_row}*", f"IEMOCAP {act}", f"IEMOCAP {val}"]
                      + [""] * (2 * len(targets)))  # fmt: skip
-    lines += _table(header, table) + [""] + ZD_NOTE
-    lines += ["### Adjusted R² of activation / valence on the latent — the seed's second table", ""]
+    return lines + _table(header, table) + [""] + ZD_NOTE
+
+
+def label_r2_table(s: dict[str, Any], level: str, encoders: list[str], source: str,
+                   targets: list[str]) -> list[str]:  # fmt: skip
+    """The seed's second table: adjusted R² of activation / valence on the latent."""
+    lines = ["### Adjusted R² of activation / valence on the latent — the seed's second table", ""]
+    zd_rows = [m for m in encoders if m.startswith("dae")]
+    corpora = r2_corpora(source, targets)
     header = ["Method"] + [f"{c} {label}" for c, _ in corpora for label in ("R²-Act", "R²-Val")]
     table = []
     for m in [r for r in encoders if r.startswith("dae-metric") and ":" not in r]:
@@ -377,38 +411,46 @@ def level_tables(s: dict[str, Any], results: Results, level: str, rows: list[str
         table.append([f"*seed, published: {seed_row}*", *source_cells]
                      + [seed_value(PUBLISHED_R2, PUBLISHED_R2_CORPORA, seed_row, t, i)
                         for t in targets for i in (0, 1)])  # fmt: skip
-    lines += _table(header, table) + [""] + R2_NOTE
+    return lines + _table(header, table) + [""] + R2_NOTE
+
+
+def vae_rho_table(s: dict[str, Any], level: str, encoders: list[str], source: str,
+                  targets: list[str]) -> list[str]:  # fmt: skip
+    """The seed's third table: the VAEs' Spearman's ρ of activation (nothing without VAE rows)."""
     vae_rows = [m for m in encoders if m in SEED_VAE_ROW]
-    if vae_rows:
-        lines += ["### Spearman's ρ of activation, VAEs: transfer and supervised — the seed's "
-                  "third table", ""]  # fmt: skip
-        header = ["Method", f"{source} (in-domain)"] + [f"{t} {kind}" for t in targets
-                                                         for kind in ("transfer", "supervised")]  # fmt: skip
-        table = [[f"{m} ({SEED_VAE_ROW[m]})", fmt(_cell(s, level, m, source, "in-domain", "spearman_act"))]
-                 + [fmt(_cell(s, level, m, t, setting, "spearman_act")) for t in targets
-                    for setting in ("transfer", "supervised")] for m in vae_rows]  # fmt: skip
-        for seed_row in PUBLISHED_RHO:
-            table.append([f"*seed, published: {seed_row}*",
-                          f"IEMOCAP {seed_value(PUBLISHED_RHO, PUBLISHED_R2_CORPORA, seed_row, 'IEMOCAP', 0)}"]
-                         + [seed_value(PUBLISHED_RHO, PUBLISHED_R2_CORPORA, seed_row, t, i)
-                            for t in targets for i in (0, 1)])  # fmt: skip
-        lines += _table(header, table) + [""]
+    if not vae_rows:
+        return []
+    lines = ["### Spearman's ρ of activation, VAEs: transfer and supervised — the seed's "
+             "third table", ""]  # fmt: skip
+    header = ["Method", f"{source} (in-domain)"] + [f"{t} {kind}" for t in targets
+                                                     for kind in ("transfer", "supervised")]  # fmt: skip
+    table = [[f"{m} ({SEED_VAE_ROW[m]})", fmt(_cell(s, level, m, source, "in-domain", "spearman_act"))]
+             + [fmt(_cell(s, level, m, t, setting, "spearman_act")) for t in targets
+                for setting in ("transfer", "supervised")] for m in vae_rows]  # fmt: skip
+    for seed_row in PUBLISHED_RHO:
+        table.append([f"*seed, published: {seed_row}*",
+                      f"IEMOCAP {seed_value(PUBLISHED_RHO, PUBLISHED_R2_CORPORA, seed_row, 'IEMOCAP', 0)}"]
+                     + [seed_value(PUBLISHED_RHO, PUBLISHED_R2_CORPORA, seed_row, t, i)
+                        for t in targets for i in (0, 1)])  # fmt: skip
+    return lines + _table(header, table) + [""]
+
+
+def rho_tables(s: dict[str, Any], level: str, encoders: list[str], targets: list[str],
+               share: int, unlabeled: bool) -> list[str]:  # fmt: skip
+    """Spearman's ρ of activation and of valence on transfer (and held-out without / with the
+    unlabeled share, where that comparison ran)."""
     settings = (
         ("transfer", "transfer-heldout", "transfer+unlabeled") if unlabeled else ("transfer",)
     )
     corpora = [(t, setting) for t in targets for setting in settings]
+    lines: list[str] = []
     for name, key in (("activation", "spearman_act"), ("valence", "spearman_val")):
         lines += [f"### Spearman's ρ, {name}: transfer"
                   + (f"; held-out {100 - share} % without and with the {share} % unlabeled (+unl.)"
                      if unlabeled else ""), ""]  # fmt: skip
         lines += metric_table(s, level, encoders, corpora, [(f"ρ-{name[:3].title()}", key)])
         lines += [""]
-    lines += RHO_NOTE
-    lines += ["### Outliers (the seed's |z| > 10 rule)", "",
-              "Applied once to each whole corpus (training and targets alike, own statistics) "
-              "before any split, so every split has passed the same rule.", ""]  # fmt: skip
-    lines += outlier_table(results, level) + [""]
-    return lines
+    return lines + RHO_NOTE
 
 
 def level_comparison(s: dict[str, Any], levels: list[str], methods: list[str],

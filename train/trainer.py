@@ -62,6 +62,17 @@ def train_run(request: TrainRequest, *, progress: bool = True) -> dict[str, Any]
     return train_on(data, request, progress=progress)
 
 
+def parameter_counts(hidden: int) -> dict[str, int]:
+    """What the deployed model holds: the encoder, the SVC head, the activation head."""
+    params = {
+        "encoder": inference_params(hidden),
+        "svc_head": head_params(len(FOUR_CLASSES)),
+        "activation_head": head_params(1),
+    }
+    params["encoder_plus_head"] = params["encoder"] + params["svc_head"]
+    return params
+
+
 def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) -> dict[str, Any]:
     """Train on already loaded rows and write the run folder; returns metrics.json's dict."""
     import torch
@@ -98,12 +109,7 @@ def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) 
         "train_activation_spearman": float(spearmanr(heads.activation(latent), data.activation)[0]),
         "final_loss": result.history[-1] if result.history else {},
     }  # fmt: skip
-    params = {
-        "encoder": inference_params(request.hidden),
-        "svc_head": head_params(len(FOUR_CLASSES)),
-        "activation_head": head_params(1),
-    }
-    params["encoder_plus_head"] = params["encoder"] + params["svc_head"]
+    params = parameter_counts(request.hidden)
     corpora = sorted({str(c) for c in data.corpus})
     write_run(
         request.out,

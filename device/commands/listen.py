@@ -85,6 +85,62 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
             "created": calib.created}  # fmt: skip
 
 
+def make_sinks(fmt: str, *, output: Path | None, mqtt: str | None, serve: str | None,
+               serve_token: str | None) -> tuple[list[Any], Any]:  # fmt: skip
+    """The sinks listen writes to (stdout first), and the MQTT one when there is one."""
+    from ..sinks import JsonlFile, JsonlStream, Mqtt, TextLine
+
+    sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
+    if output is not None:
+        sinks.append(JsonlFile(output))
+    mqtt_sink = None
+    if mqtt is not None:
+        from .mqtt_options import settings_from_context
+
+        mqtt_sink = Mqtt(settings_from_context(mqtt))
+        sinks.append(mqtt_sink)
+    if serve is not None or serve_token is not None:
+        from ..live import start_live
+
+        sinks.append(start_live(serve, serve_token))
+    return sinks, mqtt_sink
+
+
+def make_listener(model: Any, norm: Any, fanout: Any, *, analysis: Any,
+                  duration: float | None) -> tuple[Any, Any]:  # fmt: skip
+    """The stream (pipeline and listener, fed to systemd's watchdog) and the keeper of its
+    adaptation state (None when nothing is kept)."""
+    from ..pipeline import Pipeline
+    from ..runtime import ListenConfig, Listener
+    from ..watchdog import Watchdog
+
+    pipeline = Pipeline(model=model, normalizer=norm.normalizer, config=analysis)
+    keeper = norm.keeper(model, lambda message: fanout.write(
+        Error(message=message, fault="state", recoverable=True)))  # fmt: skip
+    listener = Listener(pipeline=pipeline, fanout=fanout,
+                        watchdog=Watchdog.from_env(),  # a no-op unless systemd set NOTIFY_SOCKET
+                        config=ListenConfig(pipeline=analysis, duration_s=duration),
+                        after_window=() if keeper is None else (keeper.after_window,))  # fmt: skip
+    return listener, keeper
+
+
+def opening_events(listener: Any, audio: Any, model: Any, norm: Any,
+                   calibration: Path | None) -> list[Any]:  # fmt: skip
+    """The stream's ``start`` (what it reads, with which model, how it normalizes), and an
+    ``error`` when the adaptation state could not be used."""
+    from ..events import Start
+
+    opening: list[Any] = [Start(source=audio.name, native_rate=audio.native_rate,
+                                sample_rate=SAMPLE_RATE, window_s=listener.window_s,
+                                hop_s=listener.hop_s, backend=model.backend,
+                                labels=tuple(model.labels),
+                                calibration=describe_calibration(calibration, model),
+                                adaptation=norm.adaptation)]  # fmt: skip
+    if norm.problem is not None:
+        opening.append(Error(message=norm.problem, fault="state", recoverable=True))
+    return opening
+
+
 @click.command()
 @click.option(
     "--model",
@@ -183,30 +239,12 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
     help="Token the live page requires (?token=...); generated and printed when --serve binds "
     "off loopback without one.",
 )
-def listen(
-    model_name: str,
-    source: str,
-    device: str | None,
-    rate: int | None,
-    channels: int,
-    fast: bool,
-    duration: float | None,
-    fmt: str,
-    output: Path | None,
-    mqtt: str | None,
-    threshold: float,
-    min_count: int,
-    suppression: float,
-    average_s: float,
-    every_hop: bool,
-    calibration: Path | None,
-    state: Path | None,
-    no_adapt: bool,
-    freeze: bool,
-    vad_aggressiveness: int,
-    serve: str | None,
-    serve_token: str | None,
-) -> None:
+def listen(model_name: str, source: str, device: str | None, rate: int | None, channels: int,
+           fast: bool, duration: float | None, fmt: str, output: Path | None, mqtt: str | None,
+           threshold: float, min_count: int, suppression: float, average_s: float,
+           every_hop: bool, calibration: Path | None, state: Path | None, no_adapt: bool,
+           freeze: bool, vad_aggressiveness: int, serve: str | None,
+           serve_token: str | None) -> None:  # fmt: skip
     """Listen and emit emotion and activation events (JSON lines on stdout by default).
 
     Audio is analysed in memory and never written anywhere. The device adapts to its wearer and
@@ -215,52 +253,26 @@ def listen(
     end of input, --duration, Ctrl-C or SIGTERM.
     """
     stop = StopRequest()  # first: a signal during set-up still ends with start + stop, exit 0
-    from ..events import EventFactory, Start
-    from ..pipeline import Pipeline, PipelineConfig
-    from ..runtime import ListenConfig, Listener
-    from ..sinks import Fanout, JsonlFile, JsonlStream, Mqtt, StdoutClosed, TextLine
+    from ..events import EventFactory
+    from ..pipeline import PipelineConfig
+    from ..sinks import Fanout, StdoutClosed
 
     model = open_model(model_name)
     norm = choose_normalization(model, calibration=calibration, state=state, no_adapt=no_adapt,
                                 freeze=freeze)  # fmt: skip
     audio = make_source(source, device=device, fast=fast, rate=rate, channels=channels)
-    sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
-    if output is not None:
-        sinks.append(JsonlFile(output))
-    mqtt_sink = None
-    if mqtt is not None:
-        from .mqtt_options import settings_from_context
-
-        mqtt_sink = Mqtt(settings_from_context(mqtt))
-        sinks.append(mqtt_sink)
-    if serve is not None or serve_token is not None:
-        from ..live import start_live
-
-        sinks.append(start_live(serve, serve_token))
+    sinks, mqtt_sink = make_sinks(fmt, output=output, mqtt=mqtt, serve=serve,
+                                  serve_token=serve_token)  # fmt: skip
     fanout = Fanout(sinks, EventFactory(model.name))
     analysis = PipelineConfig(
         decision=DecisionConfig(average_s=average_s, threshold=threshold, min_count=min_count,
                                 suppression_s=suppression, every_hop=every_hop),
         gate=GateConfig(aggressiveness=vad_aggressiveness),
     )  # fmt: skip
-    from ..watchdog import Watchdog
-
-    watchdog = Watchdog.from_env()  # a no-op unless systemd set NOTIFY_SOCKET
-    pipeline = Pipeline(model=model, normalizer=norm.normalizer, config=analysis)
-    keeper = norm.keeper(model, lambda message: fanout.write(
-        Error(message=message, fault="state", recoverable=True)))  # fmt: skip
-    listener = Listener(pipeline=pipeline, fanout=fanout, watchdog=watchdog,
-                        config=ListenConfig(pipeline=analysis, duration_s=duration),
-                        after_window=() if keeper is None else (keeper.after_window,))  # fmt: skip
+    listener, keeper = make_listener(model, norm, fanout, analysis=analysis, duration=duration)
+    watchdog = listener.watchdog
     stop.attach(listener, audio)
-    opening: list[Any] = [Start(source=audio.name, native_rate=audio.native_rate,
-                                sample_rate=SAMPLE_RATE, window_s=listener.window_s,
-                                hop_s=listener.hop_s, backend=model.backend,
-                                labels=tuple(model.labels),
-                                calibration=describe_calibration(calibration, model),
-                                adaptation=norm.adaptation)]  # fmt: skip
-    if norm.problem is not None:
-        opening.append(Error(message=norm.problem, fault="state", recoverable=True))
+    opening = opening_events(listener, audio, model, norm, calibration)
 
     def started() -> None:
         if mqtt_sink is not None:  # its connection problems become error events in the stream

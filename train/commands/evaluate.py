@@ -9,12 +9,16 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from serdevice.device.contracts import InputError
 
 from ..defaults import DEFAULT_EPOCHS
+
+if TYPE_CHECKING:
+    from serdevice.train.protocol import Protocol, Results
 
 DEFAULT_TARGETS = ("de", "fr", "da", "ur", "el")
 
@@ -37,6 +41,44 @@ def display_name(spec: str) -> str:
     parsed = parse_spec(spec)
     suffix = ",".join(("!" if neg else "") + "+".join(v) for _, v, neg in parsed.filters)
     return f"{parsed.name}[{suffix}]" if suffix else parsed.name
+
+
+def chosen_methods(methods: str) -> tuple[str, ...]:
+    """The --methods value as a tuple of methods ('all': every one); unknown names are an error."""
+    from serdevice.train.models import METHODS
+
+    chosen = METHODS if methods == "all" else tuple(m.strip() for m in methods.split(","))
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown:
+        raise InputError(
+            f"unknown method(s) {', '.join(unknown)}: choose from {', '.join(METHODS)}"
+        )
+    return chosen
+
+
+def run_levels(protocol: Protocol, levels: tuple[str, ...], train_spec: str, targets: list[str],
+               extras: str, cache_dir: Path | None, results: Results) -> dict[str, int]:  # fmt: skip
+    """Run the protocol at each level into ``results``; returns the corpora's sizes (clip level's
+    where it ran). The extras (--extras) run only at the levels that ask for them."""
+    from serdevice.train.dataset import load_features
+    from serdevice.train.protocol import Corpus
+
+    sizes: dict[str, int] = {}
+    for lvl in levels:
+        click.echo(f"features ({lvl} level) ...", err=True)
+        source, *corpora = [
+            Corpus(name=display_name(spec),
+                   data=load_features([spec], level=lvl, jobs=protocol.jobs, cache_dir=cache_dir))
+            for spec in [train_spec, *targets]
+        ]  # fmt: skip
+        if lvl == "clip" or not sizes:
+            sizes = {c.name: len(c.data) for c in [source, *corpora]}
+        with_extras = extras == "both" or extras == lvl
+        replace(protocol, variants=with_extras, supervised=with_extras,
+                unlabeled_seeds=protocol.unlabeled_seeds if with_extras else 0).run(
+            lvl, source, corpora, results
+        )  # fmt: skip
+    return sizes
 
 
 @click.command()
@@ -119,44 +161,21 @@ def display_name(spec: str) -> str:
     "--no-row-cache", is_flag=True, help="Retrain every row even when an identical one is cached."
 )
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-def evaluate(
-    train_spec: str | None,
-    transfer_specs: str | None,
-    methods: str,
-    folds: int,
-    unlabeled_fraction: float,
-    unlabeled_seeds: int,
-    extras: str,
-    tuning_file: Path | None,
-    epochs: int | None,
-    batch: int,
-    lr: float,
-    seed: int,
-    level: str,
-    quick: bool,
-    jobs: int,
-    cache_dir: Path | None,
-    no_row_cache: bool,
-    out: Path,
-) -> None:
+def evaluate(train_spec: str | None, transfer_specs: str | None, methods: str, folds: int,
+             unlabeled_fraction: float, unlabeled_seeds: int, extras: str, tuning_file: Path | None,
+             epochs: int | None, batch: int, lr: float, seed: int, level: str, quick: bool, jobs: int,
+             cache_dir: Path | None, no_row_cache: bool, out: Path) -> None:  # fmt: skip
     """Run the seed's evaluation protocol; write results.json, report.md and plots to OUT."""
     import torch
 
-    from serdevice.train.dataset import load_features
     from serdevice.train.features_batch import default_cache_dir
-    from serdevice.train.models import METHODS
-    from serdevice.train.protocol import Corpus, Protocol, Results
+    from serdevice.train.protocol import Protocol, Results
     from serdevice.train.report import write_outputs
     from serdevice.train.tuning import read_choices
 
     torch.set_num_threads(1)
     started = time.time()
-    chosen = METHODS if methods == "all" else tuple(m.strip() for m in methods.split(","))
-    unknown = [m for m in chosen if m not in METHODS]
-    if unknown:
-        raise InputError(
-            f"unknown method(s) {', '.join(unknown)}: choose from {', '.join(METHODS)}"
-        )
+    chosen = chosen_methods(methods)
     if train_spec is None or transfer_specs is None:
         folder = default_corpus(quick, jobs).resolve()
     train_spec = train_spec or f"synth:{folder}?language=en"
@@ -173,21 +192,7 @@ def evaluate(
         on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),
     )  # fmt: skip
     results = Results()
-    sizes: dict[str, int] = {}
-    for lvl in levels:
-        click.echo(f"features ({lvl} level) ...", err=True)
-        source, *corpora = [
-            Corpus(name=display_name(spec),
-                   data=load_features([spec], level=lvl, jobs=jobs, cache_dir=cache_dir))
-            for spec in [train_spec, *targets]
-        ]  # fmt: skip
-        if lvl == "clip" or not sizes:
-            sizes = {c.name: len(c.data) for c in [source, *corpora]}
-        with_extras = extras == "both" or extras == lvl
-        replace(protocol, variants=with_extras, supervised=with_extras,
-                unlabeled_seeds=unlabeled_seeds if with_extras else 0).run(
-            lvl, source, corpora, results
-        )  # fmt: skip
+    sizes = run_levels(protocol, levels, train_spec, targets, extras, cache_dir, results)
     meta = {
         "command": "serdevice " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

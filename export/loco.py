@@ -40,15 +40,14 @@ from typing import Any
 import numpy as np
 
 from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, N_FEATURES, InputError
-
-from .corpora import load_spec
-from .corpora.schema import Utterance
-from .dataset import FeatureSet, concat, features_of
-from .features_batch import default_cache_dir, file_hash
-from .loco_table import markdown_table, mean_over, plot_curve, seed_spread
-from .parallel import map_in_order
-from .recipe import REAL_CORPORA, Recipe, corpus_specs
-from .scoring import calibration_half, clip_answers, score
+from serdevice.train.corpora import load_spec
+from serdevice.train.corpora.schema import Utterance
+from serdevice.train.dataset import FeatureSet, concat, features_of
+from serdevice.train.features_batch import default_cache_dir, file_hash
+from serdevice.train.loco_table import markdown_table, mean_over, plot_curve, seed_spread
+from serdevice.train.parallel import map_in_order
+from serdevice.train.recipe import REAL_CORPORA, Recipe, corpus_specs
+from serdevice.train.scoring import calibration_half, clip_answers, score
 
 # Child-like copies are scored on every third clip of each corpus (in the loaders' order): the
 # streaming front half costs ~0.15 CPU-s per clip, and a third keeps the benchmark near 30 min.
@@ -131,8 +130,7 @@ def evaluate_held_out(
     """Every mode's scores of one held-out set (plain and calibrated on the scored half)."""
     from serdevice.device.calibration import calibrate_for
     from serdevice.device.normalize import Normalizer
-
-    from .adaptive_eval import adaptive_answers, curve, oracle_normalizers
+    from serdevice.train.adaptive_eval import adaptive_answers, curve, oracle_normalizers
 
     sidecar, labels = model.sidecar, model.labels
     calib = calibration_half(utterances)
@@ -179,8 +177,8 @@ def load_loco_data(root: Path, names: Sequence[str], *, recipe: Recipe, child: b
                    cache_dir: Path | None, progress: bool) -> LocoData:  # fmt: skip
     """Load corpora, make child-like and channel-shifted copies, extract batch features and
     device rows (cached)."""
-    from .channel import channel_copies
-    from .childlike import childlike_copies
+    from serdevice.train.channel import channel_copies
+    from serdevice.train.childlike import childlike_copies
 
     adult = {
         name: load_spec(spec).utterances
@@ -229,9 +227,9 @@ def train_and_export(rows: FeatureSet, recipe: Recipe, *, method: str, run: Path
                      tflite: Path, name: str, created: str = "",
                      parity_rows: FeatureSet | None = None) -> dict[str, Any]:  # fmt: skip
     """Train one model of the recipe on ``rows`` and export it quantized; the export's metrics."""
-    from serdevice.export.exporter import export_run
+    from serdevice.train.trainer import TrainRequest, train_on
 
-    from .trainer import TrainRequest, train_on
+    from .exporter import export_run
 
     request = TrainRequest(method=method, specs=tuple(sorted(set(rows.corpus.tolist()))), out=run,
                            level=recipe.level, epochs=recipe.epochs, seed=recipe.seed,

@@ -1,4 +1,4 @@
-"""``serdevice loco``: leave-one-corpus-out on the device path (see serdevice.train.loco)."""
+"""``serdevice loco``: leave-one-corpus-out on the device path (see serdevice.export.loco)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from serdevice.device.contracts import InputError
 from serdevice.device.sidecar import QUANTIZATIONS
 from serdevice.train.dataset import WEIGHTINGS
+from serdevice.train.recipe import REAL_CORPORA
 
 
 @click.command()
@@ -17,7 +18,7 @@ from serdevice.train.dataset import WEIGHTINGS
 @click.option(
     "--corpus",
     "names",
-    default="ravdess,tess,savee,urdu,emovo",
+    default=",".join(REAL_CORPORA),
     show_default=True,
     help="Comma-separated corpora, each in CORPORA/NAME (loader NAME); each is held out once.",
 )
@@ -30,9 +31,9 @@ from serdevice.train.dataset import WEIGHTINGS
     "recipe_option",
     default="bundled",
     show_default=True,
-    help="bundled (real-speaker-v2: speaker normalization, a child-like copy of every "
-    "training clip, int16x8), or one of its variants: adult-only (no child-like copies: "
-    "real-speaker-v1), global (training-set normalization), speaker-heard (each training "
+    help="bundled (real-speaker-v3: speaker normalization, a child-like copy of every "
+    "training clip, int16x8, every window drawn alike), or one of its variants: adult-only "
+    "(no child-like copies), global (training-set normalization), speaker-heard (each training "
     "speaker z-scored with the statistics of a random 10-100 % of their windows, as an adapting "
     "device has them). child-aug is the bundled recipe.",
 )
@@ -65,7 +66,7 @@ def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, reci
     """
     from dataclasses import replace
 
-    from serdevice.train.loco import run_loco
+    from serdevice.export.loco import run_loco
     from serdevice.train.recipe import BUNDLED_RECIPE
 
     if not corpora.is_dir():
@@ -73,7 +74,7 @@ def loco(corpora: Path, names: str, out: Path, method: str, no_child: bool, reci
     variants = {
         "bundled": BUNDLED_RECIPE,
         "child-aug": BUNDLED_RECIPE,
-        "adult-only": replace(BUNDLED_RECIPE, name="real-speaker-v1", childlike=False),
+        "adult-only": replace(BUNDLED_RECIPE, name="adult-only", childlike=False),
         "global": replace(BUNDLED_RECIPE, name="global-norm", normalization="global"),
         "speaker-heard": replace(
             BUNDLED_RECIPE, name="speaker-heard", normalization="speaker-heard"
