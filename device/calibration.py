@@ -15,10 +15,8 @@ only (never audio), is versioned, and is tied to one model by its sha256 and fea
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .adaptation import AdaptConfig
-from .contracts import FEATURE_NAMES, FEATURE_SET, N_FEATURES, InputError, RuntimeFailure
+from .contracts import FEATURE_NAMES, FEATURE_SET, N_FEATURES, InputError
+from .files import write_atomically
 from .gate import GateConfig
 
 if TYPE_CHECKING:
@@ -258,16 +257,8 @@ def write_calibration(calibration: Calibration, path: str | Path) -> Path:
     file = Path(path)
     if file.is_dir():
         raise InputError(f"calibration {file}: is a directory")
-    partial = file.with_name(f".{file.name}.partial")
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(calibration.to_json(), indent=1) + "\n", encoding="utf-8")
-        os.replace(partial, file)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise RuntimeFailure(f"calibration {file}: cannot write ({exc.strerror or exc})") from None
-    return file
+    text = json.dumps(calibration.to_json(), indent=1) + "\n"
+    return write_atomically(file, text, what=f"calibration {file}")
 
 
 def stack_rows(rows: Iterable[np.ndarray]) -> np.ndarray:

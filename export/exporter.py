@@ -18,13 +18,14 @@ from serdevice.device.contracts import (
     SIDECAR_SCHEMA,
     InputError,
 )
+from serdevice.device.files import write_atomically
 from serdevice.device.model import sha256_of
 from serdevice.device.normalize import Normalizer
 from serdevice.device.sidecar import validate
 from serdevice.train.run import TrainedRun, load_run
 
 from .parity import parity, split_rows
-from .tflite import ExportGraph, convert, io_dtypes, output_map, write_atomically
+from .tflite import ExportGraph, convert, io_dtypes, output_map
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

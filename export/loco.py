@@ -30,7 +30,6 @@ clips). A clip with no speech window counts as a wrong answer and is reported.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, N_FEATURES, InputError
+from serdevice.device.files import replacing
 from serdevice.train.corpora import load_spec
 from serdevice.train.corpora.schema import Utterance
 from serdevice.train.dataset import FeatureSet, concat, features_of
@@ -96,10 +96,8 @@ def _speech_rows(args: tuple[Path, float, float, Path]) -> np.ndarray:
 
     model = _front_half_model(window_s, hop_s)
     rows = collect_speech_rows(FileSource(path, realtime=False), model).rows
-    cache.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(partial, rows, allow_pickle=False)
-    partial.replace(cached)
+    with replacing(cached) as partial:
+        np.save(partial, rows, allow_pickle=False)
     return rows
 
 

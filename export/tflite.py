@@ -265,14 +265,3 @@ def io_dtypes(model_bytes: bytes, outputs: dict[str, dict[str, Any]]) -> dict[st
     found = {"input": interpreter.get_input_details()[0]["dtype"]}
     found.update({name: details[spec["index"]]["dtype"] for name, spec in outputs.items()})
     return {name: np.dtype(dtype).name for name, dtype in found.items()}
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write bytes via a temporary file in the same folder."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(data)
-        partial.replace(path)
-    except OSError as exc:  # the disk, not the input: exit 1
-        raise RuntimeFailure(f"{path}: cannot write ({exc.strerror or exc})") from None

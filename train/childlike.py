@@ -21,7 +21,6 @@ carries the Praat seed, so copies written before it was fixed (each a random dra
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 
 from serdevice.device.audio import read_audio
 from serdevice.device.contracts import SAMPLE_RATE
+from serdevice.device.files import replacing
 
 from .corpora.schema import Utterance
 from .features_batch import file_hash
@@ -90,9 +90,8 @@ def write_once(target: Path, make: Callable[[], np.ndarray]) -> Path:
     if not target.exists():
         import soundfile as sf
 
-        partial = target.with_suffix(f".{os.getpid()}.tmp.flac")  # two clips, one content
-        sf.write(partial, make(), SAMPLE_RATE, subtype="PCM_16")
-        partial.replace(target)
+        with replacing(target) as partial:  # two clips, one content: one writes it
+            sf.write(partial, make(), SAMPLE_RATE, subtype="PCM_16")
     return target
 
 

@@ -28,6 +28,7 @@ from serdevice.device.contracts import (
     InputError,
 )
 from serdevice.device.features import opensmile_version
+from serdevice.device.files import replacing
 
 from .parallel import map_in_order
 
@@ -118,10 +119,8 @@ def _extract_cached(args: tuple[Path, ExtractionSpec, Path | None]) -> tuple[np.
     if cached.exists():
         return np.load(cached, allow_pickle=False), True
     rows = extract_file(path, spec)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(partial, rows, allow_pickle=False)
-    partial.replace(cached)
+    with replacing(cached) as partial:
+        np.save(partial, rows, allow_pickle=False)
     return rows, False
 
 

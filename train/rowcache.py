@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from serdevice.device.files import replacing, write_atomically
 
 # The modules whose code decides a row's numbers.
 _CODE = ("dataset.py", "heads.py", "losses.py", "metrics.py", "models.py", "preprocess.py",
@@ -55,9 +56,6 @@ def load(folder: Path, key: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]
 
 def save(folder: Path, key: str, folds: dict[str, Any], latents: dict[str, np.ndarray]) -> None:
     """Write one row atomically (temp files, then rename)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = f".{os.getpid()}.tmp"
-    np.savez(folder / f"{key}{tmp}.npz", **latents)  # type: ignore[arg-type]
-    (folder / f"{key}{tmp}.json").write_text(json.dumps(folds, allow_nan=True))
-    (folder / f"{key}{tmp}.npz").replace(folder / f"{key}.npz")
-    (folder / f"{key}{tmp}.json").replace(folder / f"{key}.json")
+    with replacing(folder / f"{key}.npz") as partial:
+        np.savez(partial, **latents)  # type: ignore[arg-type]
+    write_atomically(folder / f"{key}.json", json.dumps(folds, allow_nan=True))

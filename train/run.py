@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from serdevice.device.contracts import FEATURE_NAMES, InputError
+from serdevice.device.files import write_atomically
 
 from .heads import Heads
 
@@ -100,9 +101,7 @@ class TrainedRun:
 
 def write_json(path: Path, data: object) -> None:
     """Pretty JSON, written atomically."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_atomically(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def write_run(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError, RuntimeFailure
+from serdevice.device.files import replacing
 
 _SPEC = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:")
 
@@ -110,11 +111,9 @@ def extract_command(
     files = expand_inputs(inputs)
     cache = None if no_cache else (cache_dir or default_cache_dir())
     result = extract(files, level=level, window_s=window_s, hop_s=hop_s, jobs=jobs, cache_dir=cache)
-    partial = out.with_name(out.name + ".partial")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        result.table.to_csv(partial, index=False)
-        partial.replace(out)
+        with replacing(out) as partial:
+            result.table.to_csv(partial, index=False)
     except OSError as exc:  # the disk, not the input: exit 1
         raise RuntimeFailure(f"{out}: cannot write ({exc.strerror or exc})") from None
     click.echo(
