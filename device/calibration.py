@@ -290,11 +290,12 @@ def collect_speech_rows(
     from .pipeline import Pipeline, PipelineConfig
     from .runtime import ListenConfig, Listener
 
+    speech_rows: list[np.ndarray] = []  # the raw features of every speech window
     pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model),
                         config=PipelineConfig(gate=gate or GateConfig()),
-                        keep_speech_rows=True)  # fmt: skip
+                        on_speech=[lambda row, answer: speech_rows.append(row.values)])  # fmt: skip
     listener = Listener(pipeline=pipeline, fanout=Fanout([], EventFactory(model.name)),
                         config=ListenConfig(duration_s=max_audio_s))  # fmt: skip
     summary = listener.run(source)
-    return Collected(rows=stack_rows(pipeline.speech_rows), windows=pipeline.counts.windows,
+    return Collected(rows=stack_rows(speech_rows), windows=pipeline.counts.windows,
                      audio_s=summary.audio_s)  # fmt: skip

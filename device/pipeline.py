@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,6 +54,10 @@ def recent() -> deque[float]:
     return deque(maxlen=RECENT_KEPT)
 
 
+# Told each speech window's raw row and the model's answer (before smoothing).
+SpeechObserver = Callable[[FeatureRow, Prediction], None]
+
+
 @dataclass
 class Counts:
     """What the pipeline has seen (for the ``stop`` event, ``predict`` and ``bench``)."""
@@ -75,8 +79,7 @@ class Pipeline:
         config: PipelineConfig = PipelineConfig(),
         gate: Gate | None = None,
         clock: Callable[[], float] = time.perf_counter,
-        keep_predictions: bool = False,
-        keep_speech_rows: bool = False,
+        on_speech: Sequence[SpeechObserver] = (),
     ) -> None:
         self.model = model
         self.normalizer = normalizer
@@ -85,10 +88,8 @@ class Pipeline:
         self.gate: Gate = gate or SpeechGate(config.gate, window_s=self.window_s)
         self.decision = Decision(model.labels, config.decision)
         self.counts = Counts()
-        self.predictions: list[tuple[float, Prediction]] = []  # predict's per-window answers
-        self.speech_rows: list[np.ndarray] = []  # calibrate's raw speech-window features
-        self._keep = keep_predictions
-        self._keep_rows = keep_speech_rows
+        # each speech window's row and answer, e.g. predict's answers, calibrate's rows
+        self._on_speech = tuple(on_speech)
         self._clock = clock
 
     def feed(self, chunk: np.ndarray) -> None:
@@ -112,13 +113,11 @@ class Pipeline:
 
     def _speech_hop(self, row: FeatureRow, speech: float, available_at: float) -> list[Event]:
         self.counts.speech_windows += 1
-        if self._keep_rows:
-            self.speech_rows.append(row.values)
         self.normalizer.update(row.values)  # an adaptive normalizer hears the window first
         prediction = self.model.predict(self.normalizer(row.values))
         smoothed = self.decision.update(row.t_end, prediction.scores, prediction.activation)
-        if self._keep:
-            self.predictions.append((row.t_end, prediction))
+        for observer in self._on_speech:
+            observer(row, prediction)
         scores = dict(zip(self.model.labels, smoothed.scores.tolist(), strict=True))
         latent = tuple(prediction.latent.tolist())
         latency_ms = (self._clock() - available_at) * 1000  # one figure for the hop's events

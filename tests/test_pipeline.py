@@ -65,10 +65,11 @@ def rows(model: Model, times: list[float], sigmas: float) -> list[FeatureRow]:
     return [FeatureRow(t_end=t, values=values) for t in times]
 
 
-def make(model: Model, speech_at: set[float], clock: FakeClock, **decision: object) -> Pipeline:
+def make(model: Model, speech_at: set[float], clock: FakeClock, on_speech=(),
+         **decision: object) -> Pipeline:  # fmt: skip
     config = PipelineConfig(decision=DecisionConfig(**decision))  # type: ignore[arg-type]
     return Pipeline(model=model, normalizer=Normalizer.for_model(model), config=config,
-                    gate=ScriptedGate(speech_at), clock=clock, keep_predictions=True)  # fmt: skip
+                    gate=ScriptedGate(speech_at), clock=clock, on_speech=on_speech)  # fmt: skip
 
 
 def test_latency_is_the_fake_clock_minus_the_windows_last_sample_and_one_per_hop(model):
@@ -102,7 +103,9 @@ def test_latency_record_is_bounded_for_a_stream_that_runs_for_weeks(model):
 
 def test_speech_edges_order_and_counts(model):
     clock = FakeClock()
-    pipeline = make(model, {2.5, 3.0, 3.5}, clock)
+    heard: list[float] = []
+    pipeline = make(model, {2.5, 3.0, 3.5}, clock,
+                    on_speech=[lambda row, answer: heard.append(row.t_end)])  # fmt: skip
     kinds = []
     for row in rows(model, [2.0, 2.5, 3.0, 3.5, 4.0, 4.5], 0.0):
         kinds.append([type(e).__name__ for e in pipeline.step(row, available_at=clock.now)])
@@ -111,7 +114,7 @@ def test_speech_edges_order_and_counts(model):
     assert kinds[4] == ["SpeechEnd"]
     counts = pipeline.counts
     assert (counts.windows, counts.speech_windows) == (6, 3)
-    assert len(pipeline.predictions) == 3
+    assert heard == [2.5, 3.0, 3.5]  # observers hear each speech window, once
     assert counts.emotions == sum(k.count("Emotion") for k in kinds)
 
 

@@ -36,12 +36,13 @@ def predict_file(path: Path, model: Any, normalizer: Any) -> dict[str, Any]:
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not an audio file")
     source = FileSource(path, realtime=False)
-    pipeline = Pipeline(model=model, normalizer=normalizer, keep_predictions=True,
-                        config=PipelineConfig(decision=DecisionConfig(every_hop=True)))  # fmt: skip
+    predictions: list[Any] = []
+    pipeline = Pipeline(model=model, normalizer=normalizer,
+                        config=PipelineConfig(decision=DecisionConfig(every_hop=True)),
+                        on_speech=[lambda row, answer: predictions.append(answer)])  # fmt: skip
     listener = Listener(pipeline=pipeline, fanout=Fanout([], EventFactory(model.name)),
                         defer_features=True)  # fmt: skip
     summary = listener.run(source)
-    predictions = [p for _, p in pipeline.predictions]
     result: dict[str, Any] = {"file": str(path), "label": None, "scores": {}, "activation": None,
                               "confidence": None, "n_windows": len(predictions),
                               "duration_s": round(summary.audio_s, 3)}  # fmt: skip
