@@ -25,8 +25,11 @@ def test_model_info_json_of_the_headline_model(cli):
     assert info["tflite_sha256"] == hashlib.sha256(data).hexdigest()
     # Trained on real corpora, whose licences it inherits; parity on speakers it never heard.
     training = info["training"]
-    assert training["corpora"] == ["ravdess", "tess", "savee", "urdu", "emovo"]
+    assert training["corpora"] == ["ravdess", "tess", "savee", "urdu", "emovo", "ased", "nemo",
+                                   "emotiontts"]  # fmt: skip
     assert set(training["licences"]) == set(training["corpora"])
+    assert training["licences"]["ased"] == "research use only"
+    assert training["licences"]["nemo"].startswith("CC BY-NC-SA 4.0")
     assert "non-commercial" in training["licence_note"]
     assert training["recipe"]["normalization"] == "speaker"
     assert training["recipe"]["childlike"] is True
