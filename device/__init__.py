@@ -5,7 +5,7 @@ test_device_imports.py holds it):
 
 1. the stream: audio, resampler, sources, microphone, features (+ egemaps_names), gate, normalize,
    adaptation, state, calibration, model, sidecar, decision, pipeline, events, fanout, runtime,
-   files (atomic writes),
+   files (atomic writes), retry (backoff),
    contracts. No click, paho or psycopg; no sink, clinic or CLI module.
 2. sinks: sinks (stdout, file, text, MQTT), mqtt (the transport), live, live_page.
 3. the clinic side: record, store, event_log, timeline, report, report_png, loadgen. Imports

@@ -5,7 +5,6 @@ backoff while the watchdog is kept fed."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -15,6 +14,7 @@ import numpy as np
 
 from .contracts import SAMPLE_RATE, InputError, RuntimeFailure
 from .resampler import resampler_for
+from .retry import retry
 from .sources import FAST_BLOCK_S, FaultHandler, Resampler, Schedule, SourceStats, clean
 
 # PortAudio's block (callback period) for a microphone: the audio that closes a window reaches
@@ -162,21 +162,20 @@ class MicSource:
         ``on_waiting`` is called about every second meanwhile: the loop is alive, only idle
         (the service's watchdog must not restart a process that is waiting for its microphone).
         """
-        for attempt in itertools.count():
-            delay = self.BACKOFF_S[min(attempt, len(self.BACKOFF_S) - 1)]
-            waited = 0.0
-            while waited < delay:
-                if self.on_waiting is not None:
-                    self.on_waiting()
-                step = min(1.0, delay - waited)
-                if self._stop.wait(step):
-                    return None
-                waited += step
-            try:
-                return self._reopen()
-            except RuntimeFailure:
-                continue
-        return None  # unreachable: count() does not end
+        return retry(self._reopen, errors=(RuntimeFailure,), schedule=self.BACKOFF_S,
+                     wait=self._idle, wait_first=True)  # fmt: skip
+
+    def _idle(self, seconds: float) -> bool:
+        """Wait ``seconds``, telling ``on_waiting`` about every second; True once stopped."""
+        waited = 0.0
+        while waited < seconds:
+            if self.on_waiting is not None:
+                self.on_waiting()
+            step = min(1.0, seconds - waited)
+            if self._stop.wait(step):
+                return True
+            waited += step
+        return False
 
     def _fault(self, message: str, **fields: Any) -> None:
         if self.on_fault is not None:

@@ -23,12 +23,13 @@ from typing import Any
 
 from .contracts import InputError
 from .mqtt import FIRST_CONNECT_WAIT_S, MqttSettings, describe_failure, is_auth_refusal, make_client
+from .retry import doubling, retry
 from .store import EventStore, Row, StoreUnavailable, event_row, read_session
 
 __all__ = ["RecordConfig", "RecordSummary", "Recorder", "read_session"]
 
 BATCH_MAX = 1000  # events per transaction at most
-STORE_BACKOFF_S = (0.25, 10.0)  # first and longest wait before retrying the database
+STORE_BACKOFF_S = doubling(0.25, 10.0)  # waits before retrying the database: 0.25 s ... 10 s
 PRUNE_EVERY_S = 3600.0
 
 
@@ -201,16 +202,11 @@ class Recorder:
         if not batch:
             return
         rows = self._rows(batch)
-        delay = STORE_BACKOFF_S[0]
-        while True:
-            try:
-                new = self.store.insert(rows)
-                break
-            except StoreUnavailable as exc:
-                self._problem(f"database unavailable ({exc})")
-                if stop is None or stop.wait(delay):
-                    return  # stopping: not acknowledged, so the broker keeps these for next time
-                delay = min(delay * 2, STORE_BACKOFF_S[1])
+        new = retry(lambda: self.store.insert(rows), errors=(StoreUnavailable,),
+                    schedule=STORE_BACKOFF_S, wait=lambda s: stop is None or stop.wait(s),
+                    on_error=lambda exc: self._problem(f"database unavailable ({exc})"))  # fmt: skip
+        if new is None:
+            return  # stopping: not acknowledged, so the broker keeps these for next time
         if self._last_problem is not None and self._last_problem.startswith("database"):
             self._log(f"serdevice record: database {self.store.name} is back")
             self._last_problem = None

@@ -51,7 +51,8 @@ DEVICE = Path(__file__).resolve().parents[1] / "device"
 LAYERS = {
     "stream": {"audio", "contracts", "resampler", "sources", "microphone", "features",
                "egemaps_names", "gate", "normalize", "adaptation", "state", "calibration",
-               "model", "sidecar", "decision", "pipeline", "events", "fanout", "runtime", "files"},
+               "model", "sidecar", "decision", "pipeline", "events", "fanout", "runtime", "files",
+               "retry"},
     "sinks": {"sinks", "mqtt", "live", "live_page"},
     "clinic": {"record", "store", "event_log", "timeline", "report", "report_png", "loadgen"},
     "deployment": {"service", "watchdog"},

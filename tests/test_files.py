@@ -1,4 +1,5 @@
-"""Every writer's one way to write a file whole or not at all (device/files.py)."""
+"""One mechanism each: writing a file whole or not at all (device/files.py), retrying with
+backoff (device/retry.py)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,22 @@ def test_a_disk_that_refuses_is_one_line(tmp_path):
     with pytest.raises(RuntimeFailure, match=r"^state x: cannot write"):
         write_atomically(folder / "x.json", "{}", what="state x")
     assert [p.name for p in folder.iterdir()] == ["x.json"]
+
+
+def test_retry_waits_by_the_schedule_and_stops_when_told():
+    from serdevice.device.retry import doubling, retry
+
+    assert doubling(0.25, 10.0) == (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0)
+    tries, waited = [], []
+
+    def attempt():
+        tries.append(1)
+        if len(tries) < 4:
+            raise OSError("down")
+        return "up"
+
+    assert retry(attempt, errors=(OSError,), schedule=(1.0, 2.0),
+                 wait=lambda s: waited.append(s) or False) == "up"  # fmt: skip
+    assert waited == [1.0, 2.0, 2.0]  # the last wait repeats
+    assert retry(lambda: 1 / 0, errors=(ZeroDivisionError,),
+                 schedule=(1.0,), wait=lambda s: True) is None  # fmt: skip
