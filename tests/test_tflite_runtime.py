@@ -65,4 +65,5 @@ def test_listen_events_match_ai_edge_litert(tflite_python, tmp_path):
     assert len(pairs) > 10
     for a, b in pairs:
         assert a["label"] == b["label"]
-        assert a["activation_raw"] == pytest.approx(b["activation_raw"], abs=1e-4)
+        # events carry 4 decimals; the two runtimes' int16x8 kernels may round one step apart
+        assert a["activation_raw"] == pytest.approx(b["activation_raw"], abs=2.5e-4)
