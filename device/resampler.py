@@ -94,6 +94,8 @@ class FirResampler:
     def _compute(self, end: int) -> np.ndarray:
         if end <= self._emitted:
             return np.zeros(0, np.float32)
+        if self.up == 1:  # an integer ratio (32, 48, 96 kHz): one phase, a strided correlation
+            return self._decimate(end)
         n = np.arange(self._emitted, end, dtype=np.int64)
         position = n * self.down
         base, phase = position // self.up, position % self.up
@@ -102,6 +104,18 @@ class FirResampler:
         out = np.einsum("ij,ij->i", windows[first], self._table[phase], dtype=np.float32)
         self._emitted = end
         return out.astype(np.float32, copy=False)
+
+    def _decimate(self, end: int) -> np.ndarray:
+        """Outputs ``_emitted`` .. ``end`` when every output sits on an input sample (``up`` 1):
+        the correlation with the taps split into ``down`` polyphase branches, each at 16 kHz."""
+        taps, down, count = self._table[0], self.down, end - self._emitted
+        first = self._emitted * down - self.half + 1 - self._start
+        out = np.zeros(count, np.float32)
+        for branch in range(down):  # taps branch, branch + down, ... meet inputs 1 in down
+            x = self._buffer[first + branch :: down][: count + len(taps[branch::down]) - 1]
+            out += np.correlate(x, taps[branch::down], mode="valid")[:count]
+        self._emitted = end
+        return out
 
 
 def _half_length(rate: int) -> int:
