@@ -164,6 +164,8 @@ def test_bad_mqtt_url_is_a_usage_error(cli):
 
 
 def test_events_dropped_from_the_full_offline_queue_are_reported_in_stats_and_stop():
+    from recording import ListSink
+
     from serdevice.device.events import EventFactory
     from serdevice.device.model import Model
     from serdevice.device.normalize import Normalizer
@@ -172,19 +174,7 @@ def test_events_dropped_from_the_full_offline_queue_are_reported_in_stats_and_st
     from serdevice.device.sinks import Fanout, Mqtt
     from serdevice.device.sources import FileSource
 
-    class Kept:
-        name = "kept"
-
-        def __init__(self) -> None:
-            self.records: list[dict] = []
-
-        def write(self, event: dict) -> None:
-            self.records.append(event)
-
-        def close(self) -> None:
-            pass
-
-    sink, kept = Mqtt(f"mqtt://127.0.0.1:{free_port()}/t", max_queued=5), Kept()  # no broker
+    sink, kept = Mqtt(f"mqtt://127.0.0.1:{free_port()}/t", max_queued=5), ListSink()  # no broker
     model = Model.load("dae_metric_act")
     pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
     listener = Listener(pipeline=pipeline, fanout=Fanout([sink, kept], EventFactory(model.name)),

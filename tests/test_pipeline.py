@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+from recording import ListSink
 
 from serdevice.device.contracts import FeatureRow
 from serdevice.device.decision import DecisionConfig
@@ -158,19 +159,6 @@ class BrokenSink:
 
     def write(self, event: dict) -> None:
         raise OSError(28, "No space left on device")
-
-    def close(self) -> None:
-        pass
-
-
-class ListSink:
-    name = "list"
-
-    def __init__(self) -> None:
-        self.records: list[dict] = []
-
-    def write(self, event: dict) -> None:
-        self.records.append(event)
 
     def close(self) -> None:
         pass

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from recording import ListSink
 
 from serdevice.device.audio import read_audio
 from serdevice.device.contracts import SAMPLE_RATE, RuntimeFailure
@@ -45,30 +46,14 @@ class FailingSource:
         pass
 
 
-class SlowSink:
-    """Records events slowly, so the events thread lags the capture loop (as a busy disk does)."""
-
-    name = "slow"
-
-    def __init__(self) -> None:
-        self.records: list[dict] = []
-
-    def write(self, event: dict) -> None:
-        time.sleep(0.02)
-        self.records.append(event)
-
-    def close(self) -> None:
-        pass
-
-
-def listener(sink: SlowSink) -> Listener:
+def listener(sink: ListSink) -> Listener:
     model = Model.load("dae_metric_act")
     pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
     return Listener(pipeline=pipeline, fanout=Fanout([sink], EventFactory(model.name)))
 
 
 def test_a_failing_source_still_counts_its_audio_and_joins_the_events_thread():
-    sink = SlowSink()
+    sink = ListSink(delay_s=0.02)
     stream = listener(sink)
     with pytest.raises(RuntimeFailure, match="vanished"):
         stream.run(FailingSource(6.0))
@@ -80,7 +65,7 @@ def test_a_failing_source_still_counts_its_audio_and_joins_the_events_thread():
 
 
 def test_stop_is_the_last_event_after_the_error_with_the_audio_heard():
-    sink = SlowSink()
+    sink = ListSink(delay_s=0.02)
     stream = listener(sink)
     with pytest.raises(RuntimeFailure):
         stream.session(FailingSource(6.0), opening=[])
