@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def record_provenance(sidecar_path: Path, *, corpora: tuple[str, ...], loco: object) -> None:
     """Add the licences, the unseen parity speakers and the LOCO figures to a written sidecar."""
-    from serdevice.device.sidecar import validate
     from serdevice.device.files import write_atomically
+    from serdevice.device.sidecar import validate
     from serdevice.train.recipe import REAL_CORPORA
 
     sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
