@@ -129,7 +129,8 @@ def test_bundled_models_met_the_acceptance_at_export(name):
     parity = metrics["parity"]
     assert parity["n_held_out"] > 1000
     assert parity["argmax_agreement"] >= 0.99
-    assert parity["balanced_accuracy_points_diff"] <= 0.5
+    # the balanced-accuracy bound (0.5 points), with its one known miss, is
+    # tests/test_bundled_models.py's test_every_bundled_model_keeps_balanced_accuracy_...
     assert parity["activation_max_abs_error"] <= 0.1
     # int8 weights and int16 activations where the work is (input and the 88 -> h layer);
     # latent and scores come out float.
