@@ -228,13 +228,18 @@ def r2_corpora(source: str, targets: list[str]) -> list[tuple[str, str]]:
     return [(source, "in-domain")] + [(t, "transfer") for t in targets]
 
 
+def r2_header(corpora: list[tuple[str, str]]) -> list[str]:
+    """The R² tables' header: the method, then act and val for each (corpus, setting) column."""
+    return ["Method"] + [f"{c} {label}" for c, _ in corpora for label in ("R²-Act", "R²-Val")]
+
+
 def zd_r2_table(s: dict[str, Any], level: str, encoders: list[str], source: str,
                 targets: list[str]) -> list[str]:  # fmt: skip
     """The seed's first table: adjusted R² of z_d on l_d for the DAE rows."""
     lines = ["### Adjusted R² of z_d on l_d — the seed's first table", ""]
     zd_rows = [m for m in encoders if m.startswith("dae")]
     corpora = r2_corpora(source, targets)
-    header = ["Method"] + [f"{c} {label}" for c, _ in corpora for label in ("R²-Act", "R²-Val")]
+    header = r2_header(corpora)
     table = [[m] + [fmt(result_cell(s, level, m, c, setting, key)) for c, setting in corpora
                     for key in ("zd_r2_act", "zd_r2_val")] for m in zd_rows]  # fmt: skip
     for seed_row, value in PUBLISHED_ZD_R2.items():
@@ -250,7 +255,7 @@ def label_r2_table(s: dict[str, Any], level: str, encoders: list[str], source: s
     lines = ["### Adjusted R² of activation / valence on the latent — the seed's second table", ""]
     zd_rows = [m for m in encoders if m.startswith("dae")]
     corpora = r2_corpora(source, targets)
-    header = ["Method"] + [f"{c} {label}" for c, _ in corpora for label in ("R²-Act", "R²-Val")]
+    header = r2_header(corpora)
     table = []
     for m in [r for r in encoders if r.startswith("dae-metric") and ":" not in r]:
         cells = ["—", "—"] + [fmt(result_cell(s, level, m, t, "supervised", key)) for t in targets
