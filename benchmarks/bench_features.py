@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, SAMPLE_RATE
-from serdevice.device.features import StreamingEgemaps
+from serdevice.device.stream.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, SAMPLE_RATE
+from serdevice.device.stream.features import StreamingEgemaps
 
 
 def speechlike(seconds: float, seed: int = 0) -> np.ndarray:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device.audio import read_audio
-from serdevice.device.model import Model
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.model import Model
 from serdevice.train.gain_check import gain_invariance
 
 VOICE = Path(__file__).resolve().parents[1] / "device" / "data" / "real_voice.flac"

@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pytest
 
-from serdevice.device import model as model_module
-from serdevice.device.model import Model, bundled_models
+from serdevice.device.stream import model as model_module
+from serdevice.device.stream.model import Model, bundled_models
 
 INVOKE_BUDGET_US = 5.0
 MODELS = [path.stem for path in bundled_models()]

@@ -27,7 +27,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 def feed(process: subprocess.Popen, seconds: float) -> None:
     import numpy as np
 
-    from serdevice.device.audio import read_audio
+    from serdevice.device.stream.audio import read_audio
 
     samples = read_audio(SAMPLE).samples
     pcm = np.clip(np.tile(samples, int(seconds * 16000 / len(samples)) + 1), -1, 1) * 32767

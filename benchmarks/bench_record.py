@@ -19,10 +19,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test servers
 from fleet import PlainBroker, running_postgres  # noqa: E402
 
-from serdevice.device.loadgen import run_companions  # noqa: E402
-from serdevice.device.mqtt import parse_settings  # noqa: E402
-from serdevice.device.record import RecordConfig, Recorder  # noqa: E402
-from serdevice.device.store import open_store  # noqa: E402
+from serdevice.device.clinic.loadgen import run_companions  # noqa: E402
+from serdevice.device.clinic.record import RecordConfig, Recorder  # noqa: E402
+from serdevice.device.clinic.store import open_store  # noqa: E402
+from serdevice.device.sinks.mqtt import parse_settings  # noqa: E402
 
 GOAL = 2000.0  # events/s
 

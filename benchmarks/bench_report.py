@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from report_events import long_session, write_jsonl  # noqa: E402
 
-from serdevice.device.report import render_html  # noqa: E402
-from serdevice.device.timeline import TimelineConfig, load_sessions  # noqa: E402
+from serdevice.device.clinic.report import render_html  # noqa: E402
+from serdevice.device.clinic.timeline import TimelineConfig, load_sessions  # noqa: E402
 
 
 def render(path: Path, out: Path) -> int:

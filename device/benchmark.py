@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .contracts import SAMPLE_RATE
-from .features import StreamingEgemaps, extract_whole
-from .model import DEFAULT_MODEL
+from .stream.contracts import SAMPLE_RATE
+from .stream.features import StreamingEgemaps, extract_whole
+from .stream.model import DEFAULT_MODEL
 
 SAMPLE = Path(__file__).with_name("data") / "sample.wav"
 
@@ -40,7 +40,7 @@ class _ArraySource:
     """A signal as 100 ms chunks, as fast as possible (the --fast file source, minus the file)."""
 
     def __init__(self, signal: np.ndarray) -> None:
-        from .sources import SourceStats
+        from .stream.sources import SourceStats
 
         self.name, self.native_rate, self.stats = "bench", SAMPLE_RATE, SourceStats()
         self.on_fault = self.on_waiting = self.schedule = None
@@ -57,7 +57,7 @@ class _ArraySource:
 
 def bench_signal(seconds: float) -> np.ndarray:
     """The bundled sample (synthetic speech) repeated to ``seconds``."""
-    from .audio import read_audio
+    from .stream.audio import read_audio
 
     one = read_audio(SAMPLE).samples
     return np.tile(one, int(np.ceil(seconds * SAMPLE_RATE / len(one))))[
@@ -85,12 +85,12 @@ def naive_ms(signal: np.ndarray, *, window_s: float = 2.0, hop_s: float = 0.5) -
 
 
 def _listener(model_name: str) -> Any:
-    from .events import EventFactory
-    from .model import Model
-    from .normalize import Normalizer
-    from .pipeline import Pipeline
-    from .runtime import Listener
-    from .sinks import Fanout
+    from .sinks.outputs import Fanout
+    from .stream.events import EventFactory
+    from .stream.model import Model
+    from .stream.normalize import Normalizer
+    from .stream.pipeline import Pipeline
+    from .stream.runtime import Listener
 
     model = Model.load(model_name)
     pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
@@ -127,8 +127,8 @@ def realtime(signal: np.ndarray, model_name: str, rate: int = SAMPLE_RATE) -> di
 
     import soundfile
 
-    from .audio import resample
-    from .sources import FileSource
+    from .stream.audio import resample
+    from .stream.sources import FileSource
 
     listener = _listener(model_name)
     with tempfile.TemporaryDirectory(prefix="serdevice-bench-") as folder:
@@ -198,7 +198,7 @@ def lookahead_ms(signal: np.ndarray, *, windows: int = 6, wait_s: float = 0.5) -
 
 def invoke_us(model_name: str, n: int = 2000) -> float:
     """Median raw interpreter invoke, microseconds."""
-    from .model import Model
+    from .stream.model import Model
 
     model = Model.load(model_name)
     model.predict(np.zeros(88, dtype=np.float32))
@@ -221,7 +221,7 @@ def short_clips(folder: Path, n: int, *, seed: int = 0) -> list[Path]:
     """``n`` WAV clips of 0.4-2 s cut from the bundled sample (single words to short phrases)."""
     import soundfile
 
-    from .audio import read_audio
+    from .stream.audio import read_audio
 
     one = read_audio(SAMPLE).samples
     rng = np.random.default_rng(seed)
@@ -239,8 +239,8 @@ def predict_throughput(paths: list[Path], model_name: str = DEFAULT_MODEL) -> di
     """``predict`` on ``paths`` (files per second, wall) and whether its answers equal those of
     one file at a time."""
     from .commands.predict import predict_file, predict_files
-    from .model import Model
-    from .normalize import Normalizer
+    from .stream.model import Model
+    from .stream.normalize import Normalizer
 
     model = Model.load(model_name)
     normalizer = Normalizer.for_model(model)

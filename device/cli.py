@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import click
 
 from . import __version__
-from .contracts import InputError, RuntimeFailure
+from .stream.contracts import InputError, RuntimeFailure
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from serdevice.device.contracts import InputError
+    from serdevice.device.stream.contracts import InputError
     from serdevice.export.loco import load_loco_data, train_and_export, training_rows
     from serdevice.export.parity import parity_failures
     from serdevice.train.recipe import BUNDLED_RECIPE, REAL_CORPORA
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def record_provenance(sidecar_path: Path, *, corpora: tuple[str, ...], loco: object) -> None:
     """Add the licences, the unseen parity speakers and the LOCO figures to a written sidecar."""
-    from serdevice.device.files import write_atomically
-    from serdevice.device.sidecar import validate
+    from serdevice.device.stream.files import write_atomically
+    from serdevice.device.stream.sidecar import validate
     from serdevice.train.recipe import REAL_CORPORA
 
     sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))

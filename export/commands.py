@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from serdevice.device.sidecar import QUANTIZATIONS
+from serdevice.device.stream.sidecar import QUANTIZATIONS
 
 
 @click.command()

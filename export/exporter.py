@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from serdevice.device import __version__
-from serdevice.device.contracts import (
+from serdevice.device.stream.contracts import (
     ACTIVATION_SCALE,
     FEATURE_NAMES,
     FEATURE_SET,
@@ -18,10 +18,10 @@ from serdevice.device.contracts import (
     SIDECAR_SCHEMA,
     InputError,
 )
-from serdevice.device.files import write_atomically
-from serdevice.device.model import sha256_of
-from serdevice.device.normalize import Normalizer
-from serdevice.device.sidecar import validate
+from serdevice.device.stream.files import write_atomically
+from serdevice.device.stream.model import sha256_of
+from serdevice.device.stream.normalize import Normalizer
+from serdevice.device.stream.sidecar import validate
 from serdevice.train.run import TrainedRun, load_run
 
 from .parity import parity, split_rows
@@ -62,7 +62,7 @@ def build_sidecar(
     metrics: dict[str, Any],
     created: str,
 ) -> dict[str, Any]:
-    """Every sidecar key ``serdevice.device.sidecar.validate`` requires."""
+    """Every sidecar key ``serdevice.device.stream.sidecar.validate`` requires."""
     config = run.config
     params = dict(config.params)
     return {

@@ -38,8 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, N_FEATURES, InputError
-from serdevice.device.files import replacing
+from serdevice.device.stream.contracts import (
+    DEFAULT_HOP_S,
+    DEFAULT_WINDOW_S,
+    N_FEATURES,
+    InputError,
+)
+from serdevice.device.stream.files import replacing
 from serdevice.train.corpora import load_spec
 from serdevice.train.corpora.schema import Utterance
 from serdevice.train.dataset import FeatureSet, concat, features_of
@@ -62,8 +67,8 @@ SECOND_VOICE_SHARE = 0.3
 
 
 def _rows_key(path: Path, window_s: float, hop_s: float) -> str:
-    from serdevice.device.features import opensmile_version
-    from serdevice.device.gate import FLOOR_RMS, VAD_GAIN
+    from serdevice.device.stream.features import opensmile_version
+    from serdevice.device.stream.gate import FLOOR_RMS, VAD_GAIN
 
     gate = f"gate{FLOOR_RMS:.3g}-{VAD_GAIN:.3g}"  # the gate decides which windows are rows
     return f"{file_hash(path)[:32]}-{opensmile_version()}-w{window_s:g}-h{hop_s:g}-{gate}"
@@ -74,7 +79,7 @@ _MODELS: dict[tuple[float, float], Any] = {}
 
 def _front_half_model(window_s: float, hop_s: float) -> Any:
     """A model whose sidecar sets the window and hop (the rows do not depend on its weights)."""
-    from serdevice.device.model import DEFAULT_MODEL, Model
+    from serdevice.device.stream.model import DEFAULT_MODEL, Model
 
     if (window_s, hop_s) not in _MODELS:
         model = Model.load(DEFAULT_MODEL)
@@ -91,8 +96,8 @@ def _speech_rows(args: tuple[Path, float, float, Path]) -> np.ndarray:
     cached = cache / f"{_rows_key(path, window_s, hop_s)}.npy"
     if cached.exists():
         return np.load(cached, allow_pickle=False)
-    from serdevice.device.calibration import collect_speech_rows
-    from serdevice.device.sources import FileSource
+    from serdevice.device.stream.calibration import collect_speech_rows
+    from serdevice.device.stream.sources import FileSource
 
     model = _front_half_model(window_s, hop_s)
     rows = collect_speech_rows(FileSource(path, realtime=False), model).rows
@@ -126,8 +131,8 @@ def evaluate_held_out(
     second_voice: Sequence[np.ndarray] = (),
 ) -> dict[str, dict[str, Any]]:
     """Every mode's scores of one held-out set (plain and calibrated on the scored half)."""
-    from serdevice.device.calibration import calibrate_for
-    from serdevice.device.normalize import Normalizer
+    from serdevice.device.stream.calibration import calibrate_for
+    from serdevice.device.stream.normalize import Normalizer
     from serdevice.train.adaptive_eval import adaptive_answers, curve, oracle_normalizers
 
     sidecar, labels = model.sidecar, model.labels
@@ -301,7 +306,7 @@ def run_loco(
 def _folds(data: LocoData, names: Sequence[str], recipe: Recipe, method: str, out: Path,
            log: Any) -> dict[str, Any]:  # fmt: skip
     """Each corpus held out once: train on the others, export, score the held-out clips."""
-    from serdevice.device.model import Model
+    from serdevice.device.stream.model import Model
 
     results: dict[str, Any] = {}
     for held in names:

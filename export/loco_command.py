@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from serdevice.device.contracts import InputError
-from serdevice.device.sidecar import QUANTIZATIONS
+from serdevice.device.stream.contracts import InputError
+from serdevice.device.stream.sidecar import QUANTIZATIONS
 from serdevice.train.dataset import WEIGHTINGS
 from serdevice.train.recipe import REAL_CORPORA
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from serdevice.device.contracts import N_FEATURES
+from serdevice.device.stream.contracts import N_FEATURES
 from serdevice.train.heads import Heads
 from serdevice.train.metrics import balanced_accuracy
 
@@ -31,7 +31,7 @@ def tflite_outputs(
     model_bytes: bytes, x: np.ndarray, outputs: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """Run the .tflite on each row with the device's own (de)quantization."""
-    from serdevice.device.model import _quant, open_interpreter
+    from serdevice.device.stream.model import _quant, open_interpreter
 
     interpreter, _ = open_interpreter(model_bytes)
     source = _quant(interpreter.get_input_details()[0])

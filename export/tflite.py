@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from serdevice.device.contracts import N_FEATURES, RuntimeFailure
+from serdevice.device.stream.contracts import N_FEATURES, RuntimeFailure
 from serdevice.train.heads import Heads
 
 # forward() returns (latent, scores, activation); litert-torch names outputs by that order.
@@ -241,7 +241,7 @@ def older_runtime_form(model_bytes: bytes) -> bytes:
 
 def output_map(model_bytes: bytes) -> dict[str, dict[str, Any]]:
     """Sidecar ``outputs``: name -> index in the interpreter's outputs, tensor name, shape."""
-    from serdevice.device.model import open_interpreter
+    from serdevice.device.stream.model import open_interpreter
 
     interpreter, _ = open_interpreter(model_bytes)
     details = interpreter.get_output_details()
@@ -258,7 +258,7 @@ def output_map(model_bytes: bytes) -> dict[str, dict[str, Any]]:
 
 def io_dtypes(model_bytes: bytes, outputs: dict[str, dict[str, Any]]) -> dict[str, str]:
     """The dtype of the graph's input and of each named output, as the interpreter reports it."""
-    from serdevice.device.model import open_interpreter
+    from serdevice.device.stream.model import open_interpreter
 
     interpreter, _ = open_interpreter(model_bytes)
     details = interpreter.get_output_details()

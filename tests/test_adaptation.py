@@ -7,11 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from serdevice.device.adaptation import DEFAULT_ADAPT, AdaptConfig, AdaptiveNormalizer, RunningStats
-from serdevice.device.calibration import CALIBRATION_KIND, read_calibration
-from serdevice.device.contracts import N_FEATURES
-from serdevice.device.model import Model
-from serdevice.device.state import StateFile, StateKeeper
+from serdevice.device.stream.adaptation import (
+    DEFAULT_ADAPT,
+    AdaptConfig,
+    AdaptiveNormalizer,
+    RunningStats,
+)
+from serdevice.device.stream.calibration import CALIBRATION_KIND, read_calibration
+from serdevice.device.stream.contracts import N_FEATURES
+from serdevice.device.stream.model import Model
+from serdevice.device.stream.state import StateFile, StateKeeper
 
 PRIOR_MEAN, PRIOR_STD = np.zeros(N_FEATURES), np.ones(N_FEATURES)
 
@@ -151,7 +156,7 @@ def test_a_failed_write_is_reported_once_and_never_raises(model, tmp_path):
 
 
 def test_a_calibration_file_seeds_the_state(model, tmp_path):
-    from serdevice.device.calibration import calibrate_for, write_calibration
+    from serdevice.device.stream.calibration import calibrate_for, write_calibration
 
     rows = wearer(80) + np.asarray(model.sidecar.norm_mean)
     path = write_calibration(calibrate_for(rows, model.sidecar), tmp_path / "c.json")

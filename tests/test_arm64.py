@@ -189,7 +189,7 @@ def finished(process: subprocess.Popen[str], log: Path, timeout: float = 900) ->
 
 def preload(backend: str) -> list[str]:
     """What forkrun.py imports once for a batch: the LiteRT build and serdevice's modules that
-    the commands share, as listen imports them: openSMILE's C binding (device/features.py), not
+    the commands share, as listen imports them: openSMILE's C binding (device/stream/features.py), not
     the opensmile package (pandas, pyarrow: 7 s more under emulation, and their pages in every
     child's RSS); not PortAudio either (sounddevice initializes it on import)."""
     return ["soundfile", "soxr", "webrtcvad", f"{backend}.interpreter",

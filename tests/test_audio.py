@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.audio import read_audio, resample, sanitize, to_mono
-from serdevice.device.contracts import SAMPLE_RATE, InputError
+from serdevice.device.stream.audio import read_audio, resample, sanitize, to_mono
+from serdevice.device.stream.contracts import SAMPLE_RATE, InputError
 
 
 def tone(rate: int, seconds: float = 0.5, freq: float = 440.0) -> np.ndarray:

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.contracts import N_FEATURES
-from serdevice.device.model import MODELS_DIR
+from serdevice.device.stream.contracts import N_FEATURES
+from serdevice.device.stream.model import MODELS_DIR
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 STREAM, ERROR = "stream", "error"
@@ -108,8 +108,8 @@ def garbage_model_matching_sidecar(tmp: Path) -> None:
 
 
 def calibration(tmp: Path, **changes: object) -> None:
-    from serdevice.device.calibration import calibrate_for, write_calibration
-    from serdevice.device.sidecar import read_sidecar
+    from serdevice.device.stream.calibration import calibrate_for, write_calibration
+    from serdevice.device.stream.sidecar import read_sidecar
 
     sidecar = read_sidecar(MODELS_DIR / "dae_metric_act.json")
     rows = np.tile(np.asarray(sidecar.norm_mean), (10, 1))

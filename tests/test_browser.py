@@ -17,7 +17,7 @@ from browser import chromium, missing
 from live_listen import served_url, start_listen
 from report_events import session_events, write_jsonl
 
-from serdevice.device.audio import read_audio
+from serdevice.device.stream.audio import read_audio
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"

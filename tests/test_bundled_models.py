@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from serdevice.device.model import MODELS_DIR, Model
+from serdevice.device.stream.model import MODELS_DIR, Model
 
 BUNDLED = ("dae_metric_act", "dae_metric_val", "vae_cluster")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device.calibration import (
+from serdevice.device.stream.calibration import (
     CALIBRATION_SCHEMA,
     Calibration,
     compute_calibration,
@@ -18,8 +18,8 @@ from serdevice.device.calibration import (
     validate_calibration,
     write_calibration,
 )
-from serdevice.device.contracts import FEATURE_NAMES, N_FEATURES, InputError
-from serdevice.device.model import Model
+from serdevice.device.stream.contracts import FEATURE_NAMES, N_FEATURES, InputError
+from serdevice.device.stream.model import Model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 
@@ -182,9 +182,9 @@ def test_calibrate_refuses_audio_without_speech(cli, tmp_path):
 
 def test_collected_rows_equal_the_gated_speech_windows_of_listen(cli, tmp_path):
     """Calibration keeps exactly the windows listen would classify (same gate, same rows)."""
-    from serdevice.device.calibration import collect_speech_rows
-    from serdevice.device.model import Model
-    from serdevice.device.sources import FileSource
+    from serdevice.device.stream.calibration import collect_speech_rows
+    from serdevice.device.stream.model import Model
+    from serdevice.device.stream.sources import FileSource
 
     collected = collect_speech_rows(
         FileSource(SAMPLE, realtime=False), Model.load("dae_metric_act")

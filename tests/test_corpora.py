@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.contracts import InputError, Label
+from serdevice.device.stream.contracts import InputError, Label
 from serdevice.train.corpora import (
     CORPORA,
     load_spec,

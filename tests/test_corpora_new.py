@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.audio import read_audio
-from serdevice.device.contracts import SAMPLE_RATE
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.contracts import SAMPLE_RATE
 from serdevice.train.corpora import CORPORA, load_spec
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
@@ -125,7 +125,7 @@ def test_nemo_without_data_tsv_reads_the_names_alone(tmp_path):
 
 
 def test_nemo_data_tsv_without_its_columns_is_an_error(tmp_path):
-    from serdevice.device.contracts import InputError
+    from serdevice.device.stream.contracts import InputError
 
     _nemo_tree(tmp_path)
     (tmp_path / "data.tsv").write_text("file\tsex\nEB0_anger_1.wav\tfemale\n", encoding="utf-8")

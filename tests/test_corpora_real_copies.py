@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.audio import read_audio
-from serdevice.device.contracts import SAMPLE_RATE
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.contracts import SAMPLE_RATE
 from serdevice.train.corpora import load_spec
 
 

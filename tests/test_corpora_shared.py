@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from serdevice.device.audio import read_audio
+from serdevice.device.stream.audio import read_audio
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 pytestmark = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"{CORPORA} is absent")
@@ -42,9 +42,9 @@ def test_data_check_json_gives_exact_counts(cli, name):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_few_clips_read_and_the_gate_keeps_their_speech(name):
     """Clean real speech: every clip gets at least one speech window, short words included."""
-    from serdevice.device.calibration import collect_speech_rows
-    from serdevice.device.model import Model
-    from serdevice.device.sources import FileSource
+    from serdevice.device.stream.calibration import collect_speech_rows
+    from serdevice.device.stream.model import Model
+    from serdevice.device.stream.sources import FileSource
     from serdevice.train.corpora import load_spec
 
     model = Model.load("dae_metric_act")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from serdevice.device.decision import Decision, DecisionConfig, softmax
+from serdevice.device.stream.decision import Decision, DecisionConfig, softmax
 
 LABELS = ("neutral", "sad", "happy", "angry")
 ANGRY = np.array([0.0, -1.0, 0.0, 2.0])

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import SAMPLE_RATE, Label
+from serdevice.device.stream.contracts import SAMPLE_RATE, Label
 from serdevice.train.corpora.schema import Utterance
 
 pytest.importorskip("parselmouth")

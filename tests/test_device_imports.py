@@ -26,7 +26,7 @@ def test_every_device_module_imports_without_heavy_packages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     report = json.loads(out.stdout)
-    assert "serdevice.device.features" in report["modules"]
+    assert "serdevice.device.stream.features" in report["modules"]
     assert "serdevice.device.cli" in report["modules"]
     heavy = [m for m in report["loaded"] if m.split(".")[0] in FORBIDDEN or m.startswith(FORBIDDEN)]
     assert heavy == []
@@ -36,7 +36,7 @@ def test_streaming_features_do_not_import_the_full_opensmile_package():
     code = textwrap.dedent(
         """
         import sys, numpy as np
-        from serdevice.device.features import extract_windows
+        from serdevice.device.stream.features import extract_windows
         rows = extract_windows(np.zeros(16000 * 3, dtype=np.float32))
         print(len(rows), "opensmile" in sys.modules, "pandas" in sys.modules)
         """
@@ -48,67 +48,73 @@ def test_streaming_features_do_not_import_the_full_opensmile_package():
 # --- the layers (device/__init__.py says what each is) --------------------------------------
 
 DEVICE = Path(__file__).resolve().parents[1] / "device"
-LAYERS = {
-    "stream": {"audio", "contracts", "resampler", "sources", "microphone", "features",
-               "egemaps_names", "gate", "normalize", "adaptation", "state", "calibration",
-               "model", "sidecar", "decision", "pipeline", "events", "fanout", "runtime", "files",
-               "retry"},
-    "sinks": {"sinks", "mqtt", "live", "live_page"},
-    "clinic": {"record", "store", "event_log", "timeline", "report", "report_png", "loadgen"},
-    "deployment": {"service", "watchdog"},
-    "cli": {"cli", "benchmark", "commands"},
-}  # fmt: skip
-# Each layer may import its own and the layers before it in this order, nothing after.
+# Each layer may import its own and the layers before it in this order, nothing after. The
+# first four are device/'s sub-packages; the CLI is device/ itself (cli, benchmark, commands/).
 ORDER = ("stream", "sinks", "clinic", "deployment", "cli")
+PACKAGES = ORDER[:-1]
+CLI = {"__init__", "cli", "benchmark"}  # device/*.py
 STREAM_NEVER = ("click", "paho", "psycopg")
 CLINIC_NEVER = ("opensmile", "ai_edge_litert", "tflite_runtime", "sounddevice", "webrtcvad")
 
 
-def layer_of(module: str) -> str:
-    top = module.split(".")[0]
-    return next(name for name, members in LAYERS.items() if top in members)
+def layer_of(parts: tuple[str, ...]) -> str:
+    """The layer of a module named by its path under device/, e.g. ("stream", "pipeline")."""
+    return parts[0] if parts and parts[0] in PACKAGES else "cli"
 
 
-def device_imports(path: Path) -> set[str]:
-    """The device modules a file imports (relative or absolute), as ``name`` or ``commands``."""
+def modules(layer: str) -> list[str]:
+    return sorted(f"{layer}.{p.stem}" for p in (DEVICE / layer).glob("*.py"))
+
+
+def device_imports(path: Path, device: Path = DEVICE) -> set[tuple[str, ...]]:
+    """The device modules a file imports (relative or absolute), as paths under device/."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = path.relative_to(DEVICE).parent.parts  # () or ("commands",)
+    package = path.relative_to(device).parent.parts  # (), ("commands",), ("stream",), ...
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:  # relative: resolve against the file's package
                 base = list(package[: len(package) - node.level + 1])
                 parts = base + (node.module.split(".") if node.module else [])
-            elif node.module and node.module.startswith("serdevice.device."):
+            elif node.module and node.module.startswith("serdevice.device"):
                 parts = node.module.split(".")[2:]
             else:
                 continue
-            names = parts or [alias.name for alias in node.names]
-            found.add(names[0] if names else "")
-    return {name for name in found if name}
+            found.add(tuple(parts) if parts else (node.names[0].name,))
+    return found
 
 
-def test_every_device_module_is_in_one_layer():
-    modules = {p.stem for p in DEVICE.glob("*.py") if p.stem != "__init__"} | {"commands"}
-    placed = set().union(*LAYERS.values())
-    assert modules - placed == set(), "a new module needs a layer (device/__init__.py)"
-    assert placed - modules == set()
+def test_every_device_module_is_in_a_layers_folder():
+    top = {p.stem for p in DEVICE.glob("*.py")}
+    assert top - CLI == set(), "a new module goes in a layer's folder (device/__init__.py)"
+    folders = {p.parent.name for p in DEVICE.glob("*/*.py")}
+    assert folders - {"data", "models"} == {*PACKAGES, "commands"}  # two data packages
+    for package in PACKAGES:
+        assert (DEVICE / package / "__init__.py").read_text().startswith('"""'), package
 
 
-def test_each_layer_imports_only_itself_and_the_layers_below():
+def test_each_layer_imports_only_itself_and_the_layers_before_it():
     wrong = []
-    for path in [*DEVICE.glob("*.py"), *DEVICE.glob("commands/*.py")]:
-        if path.stem == "__init__" and path.parent == DEVICE:
+    for path in DEVICE.rglob("*.py"):
+        if path == DEVICE / "__init__.py":
             continue
-        own = "commands" if path.parent.name == "commands" else path.stem
-        mine = ORDER.index(layer_of(own))
+        own = layer_of(path.relative_to(DEVICE).parts)
         for target in device_imports(path):
-            if target in ("__version__", "data", "models"):  # the package's version, data files
+            if target[0] in ("__version__", "data", "models"):  # the version, data files
                 continue
-            if ORDER.index(layer_of(target)) > mine:
-                wrong.append(f"{path.relative_to(DEVICE)} ({layer_of(own)}) imports {target} "
-                             f"({layer_of(target)})")  # fmt: skip
+            if ORDER.index(layer_of(target)) > ORDER.index(own):
+                wrong.append(f"{path.relative_to(DEVICE)} ({own}) imports "
+                             f"{'.'.join(target)} ({layer_of(target)})")  # fmt: skip
     assert wrong == []
+
+
+def test_a_module_that_imports_upward_is_caught(tmp_path):
+    """The rule above can fail: a stream module importing a sink is reported."""
+    stream = tmp_path / "device" / "stream"
+    stream.mkdir(parents=True)
+    (stream / "bad.py").write_text("from ..sinks.outputs import Stdout\nfrom .events import x\n")
+    found = device_imports(stream / "bad.py", tmp_path / "device")
+    assert {layer_of(t) for t in found} == {"sinks", "stream"}
 
 
 def imports_without(modules: list[str], blocked: tuple[str, ...]) -> subprocess.CompletedProcess:
@@ -126,12 +132,12 @@ def imports_without(modules: list[str], blocked: tuple[str, ...]) -> subprocess.
 
 
 def test_the_stream_imports_without_click_paho_or_psycopg():
-    result = imports_without(sorted(LAYERS["stream"]), STREAM_NEVER)
+    result = imports_without(modules("stream"), STREAM_NEVER)
     assert result.stdout.strip() == "ok", result.stderr
 
 
 def test_the_clinic_side_imports_without_opensmile_litert_or_sounddevice():
-    result = imports_without(sorted(LAYERS["clinic"]), CLINIC_NEVER)
+    result = imports_without(modules("clinic"), CLINIC_NEVER)
     assert result.stdout.strip() == "ok", result.stderr
 
 

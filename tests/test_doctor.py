@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from serdevice.device.commands.doctor import FAIL, OK, WARN, Check, format_table, verdict
-from serdevice.device.model import MODELS_DIR
+from serdevice.device.stream.model import MODELS_DIR
 
 
 def report(done) -> dict[str, dict]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import FEATURE_NAMES
-from serdevice.device.model import Model
-from serdevice.device.sidecar import validate
+from serdevice.device.stream.contracts import FEATURE_NAMES
+from serdevice.device.stream.model import Model
+from serdevice.device.stream.sidecar import validate
 
 
 @pytest.fixture(scope="module")

@@ -105,8 +105,8 @@ def test_a_signal_during_set_up_is_kept_until_the_stream_exists():
 
 def test_waiting_for_a_lost_device_backs_off_and_keeps_the_watchdog_fed(monkeypatch):
     """No PortAudio here: the reopen fails twice, then works; the wait pings about every second."""
-    from serdevice.device import microphone as sources
-    from serdevice.device.contracts import RuntimeFailure
+    from serdevice.device.stream import microphone as sources
+    from serdevice.device.stream.contracts import RuntimeFailure
 
     monkeypatch.setattr(sources, "find_input_device",
                         lambda spec: (0, {"name": "usb mic", "default_samplerate": 48000}))  # fmt: skip
@@ -136,7 +136,7 @@ def test_waiting_for_a_lost_device_backs_off_and_keeps_the_watchdog_fed(monkeypa
 
 def test_overflows_and_a_reader_left_behind_are_counted(monkeypatch):
     """PortAudio's overflow flag counts as an xrun; a reader a whole ring behind drops the oldest."""
-    from serdevice.device import microphone as sources
+    from serdevice.device.stream import microphone as sources
 
     monkeypatch.setattr(sources, "find_input_device",
                         lambda spec: (0, {"name": "usb mic", "default_samplerate": 16000}))  # fmt: skip

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.audio import read_audio
-from serdevice.device.contracts import FEATURE_NAMES, N_FEATURES, SAMPLE_RATE
-from serdevice.device.features import StreamingEgemaps, extract_windows
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.contracts import FEATURE_NAMES, N_FEATURES, SAMPLE_RATE
+from serdevice.device.stream.features import StreamingEgemaps, extract_windows
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_input_shorter_than_a_window_gives_no_rows_and_no_error(seconds):
 
 def test_a_reused_clip_extractor_gives_a_fresh_instances_rows(speech):
     """predict reuses one openSMILE per thread for short clips (reset between them)."""
-    from serdevice.device.features import ClipExtractor, _whole_row
+    from serdevice.device.stream.features import ClipExtractor, _whole_row
 
     clips = [speech[: int(s * SAMPLE_RATE)] for s in (0.6, 1.9, 1.0)] + [speech[8000:20000]]
     extractor = ClipExtractor()
@@ -108,7 +108,7 @@ def test_fed_as_live_sources_feed_it_each_row_comes_without_later_audio(speech):
     """Chunks that end where ``next_cut`` says (as a paced file or a microphone delivers them)
     bring each window's row once openSMILE's look-ahead is in: no window waits for a later
     chunk (the old 100 ms blocks held most windows back ~100 ms)."""
-    from serdevice.device.features import LOOKAHEAD_S
+    from serdevice.device.stream.features import LOOKAHEAD_S
 
     rows = threading.Semaphore(0)
     pushed = 0
@@ -152,7 +152,7 @@ def test_ten_minutes_of_streamed_audio_keep_rss_flat():
     code = textwrap.dedent(
         """
         import resource, numpy as np
-        from serdevice.device.features import StreamingEgemaps
+        from serdevice.device.stream.features import StreamingEgemaps
 
         def rss_mb():
             with open("/proc/self/status") as f:

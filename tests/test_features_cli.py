@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.contracts import FEATURE_NAMES
+from serdevice.device.stream.contracts import FEATURE_NAMES
 
 ALSA_SPEECH = Path("/usr/share/sounds/alsa/Front_Center.wav")
 

@@ -1,13 +1,13 @@
-"""One mechanism each: writing a file whole or not at all (device/files.py), retrying with
-backoff (device/retry.py)."""
+"""One mechanism each: writing a file whole or not at all (device/stream/files.py), retrying with
+backoff (device/stream/retry.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import RuntimeFailure
-from serdevice.device.files import replacing, write_atomically
+from serdevice.device.stream.contracts import RuntimeFailure
+from serdevice.device.stream.files import replacing, write_atomically
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path):
@@ -38,7 +38,7 @@ def test_a_disk_that_refuses_is_one_line(tmp_path):
 
 
 def test_retry_waits_by_the_schedule_and_stops_when_told():
-    from serdevice.device.retry import doubling, retry
+    from serdevice.device.stream.retry import doubling, retry
 
     assert doubling(0.25, 10.0) == (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0)
     tries, waited = [], []

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from fleet import SecureBroker
 
-from serdevice.device.mqtt import parse_settings
-from serdevice.device.sinks import Mqtt
-from serdevice.device.store import open_store, read_session
+from serdevice.device.clinic.store import open_store, read_session
+from serdevice.device.sinks.mqtt import parse_settings
+from serdevice.device.sinks.outputs import Mqtt
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 REFUSAL_LOG = "not authorised"  # what mosquitto logs for each refused login
@@ -155,7 +155,7 @@ def test_listen_over_tls_is_recorded_once_per_event(broker, secrets, db):
 
 def test_export_writes_the_session_as_listen_wrote_it(broker, secrets, tmp_path, cli):
     db = sqlite_db(tmp_path)
-    from serdevice.device.store import event_row
+    from serdevice.device.clinic.store import event_row
 
     store = open_store(db)  # one event from 40 days ago, which --retain-days 30 deletes
     old = {"type": "stop", "seq": 9, "session": "old", "wall": time.time() - 40 * 86_400}
@@ -241,7 +241,7 @@ def test_plaintext_to_another_host_is_refused_before_any_socket(cli):
     ],
 )
 def test_bad_broker_options_are_input_errors(url, options, message):
-    from serdevice.device.contracts import InputError
+    from serdevice.device.stream.contracts import InputError
 
     with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_settings(url, env={}, **options)
@@ -271,7 +271,7 @@ def test_acl_lets_a_device_publish_only_under_its_own_topic(broker):
         if message.topic == "clinic/dev1":
             marker.set()
 
-    from serdevice.device.mqtt import make_client
+    from serdevice.device.sinks.mqtt import make_client
 
     recorder = make_client(replace(settings, username="recorder", password=USERS["recorder"]),
                            client_id="acl-recorder")  # fmt: skip
@@ -374,7 +374,7 @@ def test_two_recorders_on_a_shared_subscription_split_the_events(broker, secrets
     dbs = [sqlite_db(tmp_path, f"r{i}.sqlite") for i in (1, 2)]
     recorders = [Recorder(broker, secrets, db, "--share", "clinic-recorders", "--client-id",
                           f"rec-shared-{i}") for i, db in enumerate(dbs)]  # fmt: skip
-    from serdevice.device.loadgen import companion
+    from serdevice.device.clinic.loadgen import companion
 
     sent = []
     for device in ("dev1", "dev2"):
@@ -401,8 +401,8 @@ def test_two_recorders_on_a_shared_subscription_split_the_events(broker, secrets
 
 
 def test_store_schema_is_created_once_and_a_newer_one_is_refused(tmp_path):
-    from serdevice.device.contracts import InputError
-    from serdevice.device.store import SCHEMA_VERSION, event_row
+    from serdevice.device.clinic.store import SCHEMA_VERSION, event_row
+    from serdevice.device.stream.contracts import InputError
 
     db = sqlite_db(tmp_path)
     store = open_store(db)
@@ -420,7 +420,7 @@ def test_store_schema_is_created_once_and_a_newer_one_is_refused(tmp_path):
 
 
 def test_retention_deletes_only_older_events(tmp_path):
-    from serdevice.device.store import event_row
+    from serdevice.device.clinic.store import event_row
 
     store = open_store(sqlite_db(tmp_path))
     now = 1_764_000_000.0

@@ -18,17 +18,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serdevice.device.audio import sanitize, to_mono
-from serdevice.device.calibration import (
+from serdevice.device.stream.audio import sanitize, to_mono
+from serdevice.device.stream.calibration import (
     Calibration,
     calibrate_for,
     read_calibration,
     validate_calibration,
 )
-from serdevice.device.contracts import N_FEATURES, InputError
-from serdevice.device.model import MODELS_DIR
-from serdevice.device.sidecar import Sidecar, validate
-from serdevice.device.sources import StdinSource
+from serdevice.device.stream.contracts import N_FEATURES, InputError
+from serdevice.device.stream.model import MODELS_DIR
+from serdevice.device.stream.sidecar import Sidecar, validate
+from serdevice.device.stream.sources import StdinSource
 
 EXAMPLES = int(os.environ.get("SERDEVICE_FUZZ_EXAMPLES", "200"))
 QUICK = EXAMPLES <= 200  # make test: the same examples every run, no example database
@@ -42,7 +42,7 @@ SIDECAR = json.loads((MODELS_DIR / "dae_metric_act.json").read_text())
 
 
 def _calibration_json() -> dict[str, Any]:
-    from serdevice.device.sidecar import read_sidecar
+    from serdevice.device.stream.sidecar import read_sidecar
 
     sidecar = read_sidecar(MODELS_DIR / "dae_metric_act.json")
     rows = np.random.default_rng(0).normal(size=(20, N_FEATURES)) + np.array(sidecar.norm_mean)

@@ -7,8 +7,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from serdevice.device.audio import read_audio
-from serdevice.device.gate import SpeechGate
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.gate import SpeechGate
 
 
 def windows(gate: SpeechGate, signal: np.ndarray) -> list:

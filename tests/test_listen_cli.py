@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.model import MODELS_DIR
+from serdevice.device.stream.model import MODELS_DIR
 
 ALSA = sorted(Path("/usr/share/sounds/alsa").glob("*.wav"))
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
@@ -68,7 +68,7 @@ def write(path: Path, data: np.ndarray, rate: int, subtype: str) -> Path:
 
 
 def speechlike(rate: int, seconds: float = 4.0) -> np.ndarray:
-    from serdevice.device.audio import read_audio, resample
+    from serdevice.device.stream.audio import read_audio, resample
 
     x = read_audio(SAMPLE).samples[: int(16000 * seconds)]
     return resample(x, 16000, rate)
@@ -161,7 +161,7 @@ def test_predict_csv(cli):
 
 
 def test_stdin_pcm_with_odd_trailing_byte_and_duration(cli):
-    from serdevice.device.audio import read_audio
+    from serdevice.device.stream.audio import read_audio
 
     pcm = (read_audio(SAMPLE).samples * 32767).astype("<i2").tobytes() + b"\x01"
     stream = check_stream(cli("listen", "--source", "-", "--rate", "16000", input=pcm))

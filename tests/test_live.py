@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from live_listen import served_url, start_listen
 
-from serdevice.device.contracts import InputError
-from serdevice.device.live import (
+from serdevice.device.sinks.live import (
     EventHub,
     LiveConfig,
     LiveSink,
@@ -22,6 +21,7 @@ from serdevice.device.live import (
     check_token,
     parse_serve,
 )
+from serdevice.device.stream.contracts import InputError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 

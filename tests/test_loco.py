@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import Label
+from serdevice.device.stream.contracts import Label
 from serdevice.train.corpora.schema import Utterance
 from serdevice.train.dataset import FeatureSet
 from serdevice.train.preprocess import group_standardize, normalize_and_drop, speaker_groups
@@ -159,8 +159,8 @@ def test_loco_runs_end_to_end_on_the_device_path(fabricated_corpora, tmp_path, c
 
 def test_loco_answers_are_predicts_answers(fabricated_corpora, tmp_path, cli):
     """The benchmark's replay of the device path gives what `serdevice predict` prints."""
-    from serdevice.device.model import Model
-    from serdevice.device.normalize import Normalizer
+    from serdevice.device.stream.model import Model
+    from serdevice.device.stream.normalize import Normalizer
     from serdevice.export.loco import device_speech_rows
     from serdevice.train.scoring import clip_answers
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device import model as model_module
-from serdevice.device.contracts import InputError, RuntimeFailure
-from serdevice.device.model import MODELS_DIR, Model, _Quant, bundled_models, resolve_model
-from serdevice.device.sidecar import Sidecar
+from serdevice.device.stream import model as model_module
+from serdevice.device.stream.contracts import InputError, RuntimeFailure
+from serdevice.device.stream.model import MODELS_DIR, Model, _Quant, bundled_models, resolve_model
+from serdevice.device.stream.sidecar import Sidecar
 
 HEADLINE = MODELS_DIR / "dae_metric_act.tflite"
 
@@ -72,7 +72,7 @@ def test_predict_holds_no_interpreter_buffers():
 
 
 def test_the_normalizer_uses_the_sidecar_and_clips():
-    from serdevice.device.normalize import Normalizer
+    from serdevice.device.stream.normalize import Normalizer
 
     model = Model.load("dae_metric_act")
     normalize = Normalizer.for_model(model)

@@ -147,7 +147,7 @@ def test_broker_away_and_back_gets_the_queued_events(mosquitto):
 
 
 def test_offline_queue_is_bounded_and_counts_what_it_drops():
-    from serdevice.device.sinks import Mqtt
+    from serdevice.device.sinks.outputs import Mqtt
 
     sink = Mqtt(f"mqtt://127.0.0.1:{free_port()}/t", max_queued=5)  # nobody listens there
     for seq in range(20):
@@ -166,13 +166,13 @@ def test_bad_mqtt_url_is_a_usage_error(cli):
 def test_events_dropped_from_the_full_offline_queue_are_reported_in_stats_and_stop():
     from recording import ListSink
 
-    from serdevice.device.events import EventFactory
-    from serdevice.device.model import Model
-    from serdevice.device.normalize import Normalizer
-    from serdevice.device.pipeline import Pipeline
-    from serdevice.device.runtime import ListenConfig, Listener
-    from serdevice.device.sinks import Fanout, Mqtt
-    from serdevice.device.sources import FileSource
+    from serdevice.device.sinks.outputs import Fanout, Mqtt
+    from serdevice.device.stream.events import EventFactory
+    from serdevice.device.stream.model import Model
+    from serdevice.device.stream.normalize import Normalizer
+    from serdevice.device.stream.pipeline import Pipeline
+    from serdevice.device.stream.runtime import ListenConfig, Listener
+    from serdevice.device.stream.sources import FileSource
 
     sink, kept = Mqtt(f"mqtt://127.0.0.1:{free_port()}/t", max_queued=5), ListSink()  # no broker
     model = Model.load("dae_metric_act")
@@ -191,15 +191,15 @@ def test_events_dropped_from_the_full_offline_queue_are_reported_in_stats_and_st
 
 
 def test_a_stream_without_mqtt_has_no_mqtt_counter():
-    from serdevice.device.events import EventFactory
-    from serdevice.device.sinks import Fanout
+    from serdevice.device.sinks.outputs import Fanout
+    from serdevice.device.stream.events import EventFactory
 
     assert Fanout([], EventFactory("m")).mqtt_dropped() is None
 
 
 def test_record_takes_the_wildcard_form_of_a_base_topic():
-    from serdevice.device.mqtt import parse_settings
-    from serdevice.device.record import RecordConfig
+    from serdevice.device.clinic.record import RecordConfig
+    from serdevice.device.sinks.mqtt import parse_settings
 
     for url in ("mqtt://127.0.0.1/clinic/#", "mqtt://127.0.0.1/clinic"):
         settings = parse_settings(url, subscribe=True)
@@ -224,10 +224,10 @@ def test_other_wildcards_are_refused_in_one_line(cli, command, url, what):
 
 
 def test_the_recorder_without_paho_names_its_own_extra(tmp_path, monkeypatch):
-    from serdevice.device.contracts import InputError
-    from serdevice.device.mqtt import parse_settings
-    from serdevice.device.record import RecordConfig, Recorder
-    from serdevice.device.store import open_store
+    from serdevice.device.clinic.record import RecordConfig, Recorder
+    from serdevice.device.clinic.store import open_store
+    from serdevice.device.sinks.mqtt import parse_settings
+    from serdevice.device.stream.contracts import InputError
 
     monkeypatch.setitem(sys.modules, "paho", None)  # import paho... -> ModuleNotFoundError
     monkeypatch.setitem(sys.modules, "paho.mqtt", None)

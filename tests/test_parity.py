@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from serdevice.device.model import Model
+from serdevice.device.stream.model import Model
 
 LABELS = ("neutral", "sad", "happy", "angry")
 BUNDLED = ("dae_metric_act", "dae_metric_val", "vae_cluster")

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 from recording import ListSink
 
-from serdevice.device.contracts import FeatureRow
-from serdevice.device.decision import DecisionConfig
-from serdevice.device.events import Activation, Emotion, EventFactory, SpeechEnd, SpeechStart
-from serdevice.device.gate import GateDecision
-from serdevice.device.model import Model
-from serdevice.device.normalize import Normalizer
-from serdevice.device.pipeline import RECENT_KEPT, Pipeline, PipelineConfig
-from serdevice.device.runtime import Summary
-from serdevice.device.sinks import Fanout
+from serdevice.device.sinks.outputs import Fanout
+from serdevice.device.stream.contracts import FeatureRow
+from serdevice.device.stream.decision import DecisionConfig
+from serdevice.device.stream.events import Activation, Emotion, EventFactory, SpeechEnd, SpeechStart
+from serdevice.device.stream.gate import GateDecision
+from serdevice.device.stream.model import Model
+from serdevice.device.stream.normalize import Normalizer
+from serdevice.device.stream.pipeline import RECENT_KEPT, Pipeline, PipelineConfig
+from serdevice.device.stream.runtime import Summary
 
 
 class FakeClock:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serdevice.device.contracts import N_FEATURES
+from serdevice.device.stream.contracts import N_FEATURES
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 

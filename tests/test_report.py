@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from report_events import session_events, write_jsonl
 
-from serdevice.device.contracts import InputError
-from serdevice.device.event_log import parse_lines, rotation_order, split_sessions
-from serdevice.device.report import decimate
-from serdevice.device.timeline import Hop, TimelineConfig, find_peaks, load_sessions
+from serdevice.device.clinic.event_log import parse_lines, rotation_order, split_sessions
+from serdevice.device.clinic.report import decimate
+from serdevice.device.clinic.timeline import Hop, TimelineConfig, find_peaks, load_sessions
+from serdevice.device.stream.contracts import InputError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 # 4 label runs: neutral x4, angry x3, sad x2, neutral x1; activation rises to 4.5 and comes back

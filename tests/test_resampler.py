@@ -2,7 +2,7 @@
 
 At 22.05 / 44.1 / 48 kHz soxr's streaming resampler answered in ~34 ms blocks after up to 40 ms:
 the chunk that closes a window ended past the cut openSMILE asked for, and each window's events
-came 30-70 ms late. The live sources now resample with a short filter (device/resampler.py) that
+came 30-70 ms late. The live sources now resample with a short filter (device/stream/resampler.py) that
 returns every output sample ~3 ms after its input and says how much input the next cut needs.
 """
 
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from serdevice.device.audio import read_audio, resample
-from serdevice.device.contracts import SAMPLE_RATE
-from serdevice.device.features import extract_whole
-from serdevice.device.resampler import FirResampler, SoxrResampler
-from serdevice.device.sources import FileSource
+from serdevice.device.stream.audio import read_audio, resample
+from serdevice.device.stream.contracts import SAMPLE_RATE
+from serdevice.device.stream.features import extract_whole
+from serdevice.device.stream.resampler import FirResampler, SoxrResampler
+from serdevice.device.stream.sources import FileSource
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 RATES = (22050, 44100, 48000)

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from serdevice.device.contracts import InputError
-from serdevice.device.service import (
+from serdevice.device.deployment.service import (
     UNIT_NAME,
     ServiceConfig,
     install,
@@ -20,6 +19,7 @@ from serdevice.device.service import (
     status,
     uninstall,
 )
+from serdevice.device.stream.contracts import InputError
 
 DEPLOYED = Path(__file__).resolve().parents[1] / "deploy" / "serdevice.service"
 
@@ -150,7 +150,7 @@ def test_install_keeps_an_existing_user_and_can_skip_starting(tmp_path):
 
 
 def test_a_failing_systemctl_is_one_line(tmp_path):
-    from serdevice.device.contracts import RuntimeFailure
+    from serdevice.device.stream.contracts import RuntimeFailure
 
     with pytest.raises(RuntimeFailure, match="systemctl daemon-reload failed: boom"):
         install(ServiceConfig(), unit_dir=tmp_path, runner=Recorder(fail="daemon-reload"),
@@ -185,8 +185,8 @@ def test_service_unit_subcommand_prints_the_unit(tmp_path):
 
 @pytest.mark.skipif(Path("/run/systemd/system").is_dir(), reason="this machine runs systemd")
 def test_install_without_systemd_is_a_clear_error():
-    from serdevice.device.contracts import RuntimeFailure
-    from serdevice.device.service import require_systemd
+    from serdevice.device.deployment.service import require_systemd
+    from serdevice.device.stream.contracts import RuntimeFailure
 
     with pytest.raises(RuntimeFailure, match="does not run systemd"):
         require_systemd(need_root=True)
@@ -194,7 +194,7 @@ def test_install_without_systemd_is_a_clear_error():
 
 def test_mqtt_options_reach_listen_and_the_password_is_a_systemd_credential(tmp_path):
     from serdevice.device.commands.listen import listen
-    from serdevice.device.service import MqttService
+    from serdevice.device.deployment.service import MqttService
 
     mqtt = MqttService(url="mqtts://broker.example/clinic/ward2-band07",
                        ca=Path("/etc/serdevice/ca.pem"), user="ward2-band07",

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from recording import ListSink
 
-from serdevice.device.audio import read_audio
-from serdevice.device.contracts import SAMPLE_RATE, RuntimeFailure
-from serdevice.device.events import EventFactory
-from serdevice.device.model import Model
-from serdevice.device.normalize import Normalizer
-from serdevice.device.pipeline import Pipeline
-from serdevice.device.runtime import Listener
-from serdevice.device.sinks import Fanout
-from serdevice.device.sources import SourceStats
+from serdevice.device.sinks.outputs import Fanout
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.contracts import SAMPLE_RATE, RuntimeFailure
+from serdevice.device.stream.events import EventFactory
+from serdevice.device.stream.model import Model
+from serdevice.device.stream.normalize import Normalizer
+from serdevice.device.stream.pipeline import Pipeline
+from serdevice.device.stream.runtime import Listener
+from serdevice.device.stream.sources import SourceStats
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 CHUNK = SAMPLE_RATE // 10

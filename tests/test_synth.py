@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import FEATURE_NAMES
+from serdevice.device.stream.contracts import FEATURE_NAMES
 from serdevice.train.corpora import load_spec
 
 

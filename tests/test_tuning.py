@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import InputError
+from serdevice.device.stream.contracts import InputError
 from serdevice.train.dataset import FeatureSet
 from serdevice.train.tuning import check_disjoint, read_choices, speakers, validation_split
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from serdevice.device.watchdog import Watchdog, sd_notify
+from serdevice.device.deployment.watchdog import Watchdog, sd_notify
 
 
 @pytest.fixture

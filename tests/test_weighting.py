@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from serdevice.device.contracts import InputError
+from serdevice.device.stream.contracts import InputError
 from serdevice.train.dataset import FeatureSet, row_weights
 from serdevice.train.training import TrainConfig, fit
 

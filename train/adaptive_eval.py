@@ -1,7 +1,7 @@
 """The device as it really runs: each held-out speaker from an empty state, every clip scored.
 
 ``adaptive_answers`` plays each speaker's clips in a fixed shuffled order (seeded) through the
-device's own ``AdaptiveNormalizer`` (``serdevice.device.adaptation``), starting from the model's
+device's own ``AdaptiveNormalizer`` (``serdevice.device.stream.adaptation``), starting from the model's
 sidecar statistics with nothing heard: every speech window updates the wearer's statistics and
 is then normalized and scored, so the first clips are answered with the little the device has
 heard so far, exactly as ``listen`` would. The clip's answer is the mean of its windows' scores
@@ -22,9 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.adaptation import DEFAULT_ADAPT, AdaptConfig, AdaptiveNormalizer, RunningStats
-from serdevice.device.contracts import DEFAULT_HOP_S, N_FEATURES
-from serdevice.device.normalize import Normalizer
+from serdevice.device.stream.adaptation import (
+    DEFAULT_ADAPT,
+    AdaptConfig,
+    AdaptiveNormalizer,
+    RunningStats,
+)
+from serdevice.device.stream.contracts import DEFAULT_HOP_S, N_FEATURES
+from serdevice.device.stream.normalize import Normalizer
 
 from .corpora.schema import Utterance
 from .scoring import FIGURES, ClipAnswers, score

@@ -6,7 +6,7 @@ differs. For each target language, 20 % of its files are the wearer's unlabeled 
 audio and the other 80 % are scored:
 
 - ``none``: the model's training statistics (what ``listen`` does without --calibration);
-- ``calibrated``: ``serdevice.device.calibration.compute_calibration`` with the default prior;
+- ``calibrated``: ``serdevice.device.stream.calibration.compute_calibration`` with the default prior;
 - ``wearer only``: the same with a negligible prior (w ~ 1), to show what the shrinkage costs;
 
 each both per target corpus (20 % of the language's files) and per speaker (20 % of each
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.calibration import DEFAULT_PRIOR_WINDOWS, compute_calibration
-from serdevice.device.normalize import INPUT_CLIP, Normalizer
+from serdevice.device.stream.calibration import DEFAULT_PRIOR_WINDOWS, compute_calibration
+from serdevice.device.stream.normalize import INPUT_CLIP, Normalizer
 
 from .dataset import FOUR_CLASSES, FeatureSet, load_features
 from .defaults import DEFAULT_EPOCHS

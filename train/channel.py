@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from serdevice.device.audio import read_audio
-from serdevice.device.contracts import SAMPLE_RATE
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.contracts import SAMPLE_RATE
 
 from .childlike import copies, write_once
 from .corpora.schema import Utterance

@@ -28,9 +28,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from serdevice.device.audio import read_audio
-from serdevice.device.contracts import SAMPLE_RATE
-from serdevice.device.files import replacing
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.contracts import SAMPLE_RATE
+from serdevice.device.stream.files import replacing
 
 from .corpora.schema import Utterance
 from .features_batch import file_hash

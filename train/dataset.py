@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from serdevice.device.contracts import (
+from serdevice.device.stream.contracts import (
     DEFAULT_HOP_S,
     DEFAULT_WINDOW_S,
     FEATURE_NAMES,

@@ -1,6 +1,6 @@
 """Batch eGeMAPS for corpora: clip level (the seed's protocol) or the device's windows, cached.
 
-Audio goes through ``serdevice.device.audio.read_audio`` (the device's own 16 kHz mono path),
+Audio goes through ``serdevice.device.stream.audio.read_audio`` (the device's own 16 kHz mono path),
 then the full ``opensmile.Smile``. Window rows use the same fixed frame mode as the streaming
 extractor and agree with it (tests/test_features.py). Results are cached per file, keyed by the
 file's content hash, the opensmile version, the level, window and hop.
@@ -19,16 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.audio import read_audio
-from serdevice.device.contracts import (
+from serdevice.device.stream.audio import read_audio
+from serdevice.device.stream.contracts import (
     DEFAULT_HOP_S,
     DEFAULT_WINDOW_S,
     FEATURE_NAMES,
     SAMPLE_RATE,
     InputError,
 )
-from serdevice.device.features import opensmile_version
-from serdevice.device.files import replacing
+from serdevice.device.stream.features import opensmile_version
+from serdevice.device.stream.files import replacing
 
 from .parallel import map_in_order
 

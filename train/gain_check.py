@@ -54,11 +54,11 @@ class _Collect:
 
 
 def _hops(path: Path, model: Any, normalizer: Any) -> list[tuple[str, float]]:
-    from serdevice.device.events import EventFactory
-    from serdevice.device.pipeline import Pipeline
-    from serdevice.device.runtime import Listener
-    from serdevice.device.sinks import Fanout
-    from serdevice.device.sources import FileSource
+    from serdevice.device.sinks.outputs import Fanout
+    from serdevice.device.stream.events import EventFactory
+    from serdevice.device.stream.pipeline import Pipeline
+    from serdevice.device.stream.runtime import Listener
+    from serdevice.device.stream.sources import FileSource
 
     sink = _Collect()
     pipeline = Pipeline(model=model, normalizer=normalizer)
@@ -73,8 +73,8 @@ def answers_at(samples: np.ndarray, shift: ChannelShift, model: Any, *, adapt: b
     """The scored pass's (label, activation) per speech hop of ``samples`` through ``shift``."""
     import soundfile as sf
 
-    from serdevice.device.adaptation import AdaptiveNormalizer
-    from serdevice.device.normalize import Normalizer
+    from serdevice.device.stream.adaptation import AdaptiveNormalizer
+    from serdevice.device.stream.normalize import Normalizer
 
     path = folder / f"{shift.tag()}.wav"
     sf.write(path, apply_channel(samples, shift), 16000, subtype="PCM_16")

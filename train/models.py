@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from serdevice.device.contracts import N_FEATURES
+from serdevice.device.stream.contracts import N_FEATURES
 
 LATENT_DIM = 2
 DEFAULT_HIDDEN = 4

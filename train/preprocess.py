@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from serdevice.device.normalize import INPUT_CLIP
+from serdevice.device.stream.normalize import INPUT_CLIP
 
 if TYPE_CHECKING:
     from .dataset import FeatureSet

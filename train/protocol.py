@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.contracts import Task
+from serdevice.device.stream.contracts import Task
 
 from .dataset import FOUR_CLASSES, FeatureSet, concat
 from .defaults import DEFAULT_EPOCHS

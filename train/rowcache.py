@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.files import replacing, write_atomically
+from serdevice.device.stream.files import replacing, write_atomically
 
 # The modules whose code decides a row's numbers.
 _CODE = ("dataset.py", "heads.py", "losses.py", "metrics.py", "models.py", "preprocess.py",

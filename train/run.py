@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.contracts import FEATURE_NAMES, InputError
-from serdevice.device.files import write_atomically
+from serdevice.device.stream.contracts import FEATURE_NAMES, InputError
+from serdevice.device.stream.files import write_atomically
 
 from .heads import Heads
 

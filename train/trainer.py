@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from serdevice.device import __version__
-from serdevice.device.contracts import FEATURE_SET, InputError
-from serdevice.device.normalize import INPUT_CLIP, clip_z
+from serdevice.device.stream.contracts import FEATURE_SET, InputError
+from serdevice.device.stream.normalize import INPUT_CLIP, clip_z
 
 from .dataset import FOUR_CLASSES, WEIGHTINGS, FeatureSet, load_features, row_weights
 from .defaults import DEFAULT_EPOCHS
@@ -79,7 +79,7 @@ def train_on(data: FeatureSet, request: TrainRequest, *, progress: bool = True) 
     from scipy.stats import spearmanr
     from sklearn.metrics import balanced_accuracy_score
 
-    from serdevice.device.features import opensmile_version
+    from serdevice.device.stream.features import opensmile_version
 
     torch.set_num_threads(1)  # tiny nets: threads cost more than they give, and break determinism
     scaler, z_rows, keep = normalize_and_drop(data, request.normalization)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from serdevice.device.contracts import InputError
+from serdevice.device.stream.contracts import InputError
 
 from .dataset import FOUR_CLASSES, FeatureSet
 from .models import ENCODER_METHODS

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..model import DEFAULT_MODEL
+from ..stream.model import DEFAULT_MODEL
 
 BUDGETS = {
     "features_ms_per_audio_s": ("ms/audio-s", None),
@@ -87,7 +87,7 @@ def bench(seconds: float, realtime_seconds: float, rates: str, model_name: str,
 
 def _rates(text: str) -> tuple[int, ...]:
     """``16000,48000`` -> (16000, 48000); one clear error for anything else."""
-    from ..contracts import InputError
+    from ..stream.contracts import InputError
 
     try:
         rates = tuple(int(part) for part in text.split(",") if part.strip())

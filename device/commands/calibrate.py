@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..calibration import DEFAULT_PRIOR_WINDOWS
-from ..contracts import InputError
-from ..gate import GateConfig
-from ..model import DEFAULT_MODEL
+from ..stream.calibration import DEFAULT_PRIOR_WINDOWS
+from ..stream.contracts import InputError
+from ..stream.gate import GateConfig
+from ..stream.model import DEFAULT_MODEL
 from .options import vad_aggressiveness_option
 
 DEFAULT_MIC_MINUTES = 5.0
@@ -73,7 +73,7 @@ def calibrate(
     per-feature mean and standard deviation, shrunk toward the model's training statistics by the
     amount of speech heard. Ctrl-C ends a microphone session early and still writes the file.
     """
-    from ..calibration import (
+    from ..stream.calibration import (
         MIN_SPEECH_WINDOWS,
         calibrate_for,
         collect_speech_rows,

@@ -10,7 +10,7 @@ def devices() -> None:
     """List audio capture devices (index, name, channels, rate); '*' marks the default."""
     import sounddevice
 
-    from ..microphone import input_devices
+    from ..stream.microphone import input_devices
 
     found = input_devices()
     if not found:

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from ..mqtt import MqttSettings
+from ..sinks.mqtt import MqttSettings
 from .mqtt_options import mqtt_options
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -77,8 +77,8 @@ def check_packages() -> list[Check]:
 
 def check_backend() -> list[Check]:
     """Which LiteRT interpreter loads."""
-    from ..contracts import RuntimeFailure
-    from ..model import backend_module
+    from ..stream.contracts import RuntimeFailure
+    from ..stream.model import backend_module
 
     try:
         _, backend = backend_module()
@@ -93,8 +93,8 @@ def check_features() -> list[Check]:
     """openSMILE's binding loads and the streaming extractor gives 88 values for a test tone."""
     import numpy as np
 
-    from ..contracts import N_FEATURES, SAMPLE_RATE
-    from ..features import extract_windows
+    from ..stream.contracts import N_FEATURES, SAMPLE_RATE
+    from ..stream.features import extract_windows
 
     t = np.arange(int(2.5 * SAMPLE_RATE)) / SAMPLE_RATE
     tone = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
@@ -109,9 +109,9 @@ def check_features() -> list[Check]:
 
 def check_model(name: str, *, bundled: bool) -> list[Check]:
     """A model loads and verifies; its opensmile version matches the installed one."""
-    from ..contracts import InputError, RuntimeFailure
-    from ..features import opensmile_version
-    from ..model import Model
+    from ..stream.contracts import InputError, RuntimeFailure
+    from ..stream.features import opensmile_version
+    from ..stream.model import Model
 
     label = f"model {name}" + (" (bundled)" if bundled else "")
     try:
@@ -130,7 +130,7 @@ def check_model(name: str, *, bundled: bool) -> list[Check]:
 
 def check_models(extra: tuple[str, ...]) -> list[Check]:
     """Every bundled model, then each --model given."""
-    from ..model import bundled_models
+    from ..stream.model import bundled_models
 
     paths = bundled_models()
     if not paths:
@@ -176,8 +176,8 @@ def measure_level(device: int | None, rate: int, seconds: float) -> float:
 
 def check_capture(device: str | None, level_check: bool) -> list[Check]:
     """PortAudio loads, a capture device exists, and 1 s from it has a sane level."""
-    from ..contracts import InputError, RuntimeFailure
-    from ..microphone import find_input_device, input_devices
+    from ..stream.contracts import InputError, RuntimeFailure
+    from ..stream.microphone import find_input_device, input_devices
 
     try:
         devices = input_devices()
@@ -218,7 +218,7 @@ def check_broker(settings: MqttSettings | None) -> list[Check]:
     """The MQTT broker (only with --mqtt): reachable, TLS verified, credentials accepted."""
     if settings is None:
         return []
-    from ..mqtt import probe
+    from ..sinks.mqtt import probe
 
     status = {True: OK, None: WARN, False: FAIL}
     return [Check(name=name, status=status[ok], detail=detail)

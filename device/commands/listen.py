@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 
-from ..contracts import SAMPLE_RATE, InputError
-from ..decision import DecisionConfig
-from ..events import Error
-from ..gate import GateConfig
-from ..model import DEFAULT_MODEL
+from ..stream.contracts import SAMPLE_RATE, InputError
+from ..stream.decision import DecisionConfig
+from ..stream.events import Error
+from ..stream.gate import GateConfig
+from ..stream.model import DEFAULT_MODEL
 from .mqtt_options import mqtt_options
 from .normalization import choose_normalization
 from .options import adaptation_options, vad_aggressiveness_option
@@ -53,7 +53,7 @@ class StopRequest:
 
 def open_model(name: str) -> Any:
     """Load and verify a model (one-line error on any problem)."""
-    from ..model import Model
+    from ..stream.model import Model
 
     return Model.load(name)
 
@@ -62,8 +62,8 @@ def make_source(
     source: str, *, device: str | None, fast: bool, rate: int | None, channels: int
 ) -> Any:
     """mic / FILE / - -> an AudioSource."""
-    from ..microphone import MicSource
-    from ..sources import FileSource, StdinSource
+    from ..stream.microphone import MicSource
+    from ..stream.sources import FileSource, StdinSource
 
     if source == "-":
         if rate is None:
@@ -78,7 +78,7 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
     """The ``start`` event's note of the normalization in use (None: the model's own)."""
     if calibration is None:
         return None
-    from ..calibration import load_calibration
+    from ..stream.calibration import load_calibration
 
     calib = load_calibration(calibration, model)  # already checked by choose_normalization
     return {"file": calibration.name, "n_windows": calib.n_windows, "weight": calib.weight,
@@ -88,7 +88,7 @@ def describe_calibration(calibration: Path | None, model: Any) -> dict[str, Any]
 def make_sinks(fmt: str, *, output: Path | None, mqtt: str | None, serve: str | None,
                serve_token: str | None) -> tuple[list[Any], Any]:  # fmt: skip
     """The sinks listen writes to (stdout first), and the MQTT one when there is one."""
-    from ..sinks import JsonlFile, JsonlStream, Mqtt, TextLine
+    from ..sinks.outputs import JsonlFile, JsonlStream, Mqtt, TextLine
 
     sinks: list[Any] = [TextLine() if fmt == "text" else JsonlStream()]
     if output is not None:
@@ -100,7 +100,7 @@ def make_sinks(fmt: str, *, output: Path | None, mqtt: str | None, serve: str | 
         mqtt_sink = Mqtt(settings_from_context(mqtt))
         sinks.append(mqtt_sink)
     if serve is not None or serve_token is not None:
-        from ..live import start_live
+        from ..sinks.live import start_live
 
         sinks.append(start_live(serve, serve_token))
     return sinks, mqtt_sink
@@ -110,9 +110,9 @@ def make_listener(model: Any, norm: Any, fanout: Any, *, analysis: Any,
                   duration: float | None) -> tuple[Any, Any]:  # fmt: skip
     """The stream (pipeline and listener, fed to systemd's watchdog) and the keeper of its
     adaptation state (None when nothing is kept)."""
-    from ..pipeline import Pipeline
-    from ..runtime import ListenConfig, Listener
-    from ..watchdog import Watchdog
+    from ..deployment.watchdog import Watchdog
+    from ..stream.pipeline import Pipeline
+    from ..stream.runtime import ListenConfig, Listener
 
     pipeline = Pipeline(model=model, normalizer=norm.normalizer, config=analysis)
     keeper = norm.keeper(model, lambda message: fanout.write(
@@ -128,7 +128,7 @@ def opening_events(listener: Any, audio: Any, model: Any, norm: Any,
                    calibration: Path | None) -> list[Any]:  # fmt: skip
     """The stream's ``start`` (what it reads, with which model, how it normalizes), and an
     ``error`` when the adaptation state could not be used."""
-    from ..events import Start
+    from ..stream.events import Start
 
     opening: list[Any] = [Start(source=audio.name, native_rate=audio.native_rate,
                                 sample_rate=SAMPLE_RATE, window_s=listener.window_s,
@@ -253,9 +253,9 @@ def listen(model_name: str, source: str, device: str | None, rate: int | None, c
     end of input, --duration, Ctrl-C or SIGTERM.
     """
     stop = StopRequest()  # first: a signal during set-up still ends with start + stop, exit 0
-    from ..events import EventFactory
-    from ..pipeline import PipelineConfig
-    from ..sinks import Fanout, StdoutClosed
+    from ..sinks.outputs import Fanout, StdoutClosed
+    from ..stream.events import EventFactory
+    from ..stream.pipeline import PipelineConfig
 
     model = open_model(model_name)
     norm = choose_normalization(model, calibration=calibration, state=state, no_adapt=no_adapt,

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..model import Model, bundled_models
+from ..stream.model import Model, bundled_models
 
 
 @click.group()

@@ -1,4 +1,4 @@
-"""The ``--mqtt-*`` options that listen, doctor, record and service share (device/mqtt.py
+"""The ``--mqtt-*`` options that listen, doctor, record and service share (device/sinks/mqtt.py
 checks what they say)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..mqtt import PASSWORD_ENV, MqttSettings, parse_settings
+from ..sinks.mqtt import PASSWORD_ENV, MqttSettings, parse_settings
 
 _META_KEY = "serdevice.mqtt"
 

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contracts import InputError
+from ..stream.contracts import InputError
 
 
 def make_normalizer(model: Any, calibration: Path | None) -> Any:
     """The sidecar's statistics, or a wearer's calibration file tied to this model."""
-    from ..normalize import Normalizer
+    from ..stream.normalize import Normalizer
 
     if calibration is None:
         return Normalizer.for_model(model)
-    from ..calibration import load_calibration
+    from ..stream.calibration import load_calibration
 
     calib = load_calibration(calibration, model)
     return Normalizer(calib.mean, calib.std, model.sidecar.input_clip)
@@ -35,7 +35,7 @@ class Normalization:
         """A StateKeeper that writes the state while adapting (None when frozen or off)."""
         if self.state is None or self.normalizer.frozen:
             return None
-        from ..state import StateKeeper
+        from ..stream.state import StateKeeper
 
         return StateKeeper(self.state, self.normalizer, model, report)
 
@@ -53,8 +53,8 @@ def choose_normalization(model: Any, *, calibration: Path | None, state: Path | 
     if calibration is not None or no_adapt:
         return Normalization(normalizer=make_normalizer(model, calibration),
                              adaptation={"mode": "off"})  # fmt: skip
-    from ..adaptation import ADAPTED_WINDOWS, AdaptiveNormalizer
-    from ..state import StateFile, default_state_path
+    from ..stream.adaptation import ADAPTED_WINDOWS, AdaptiveNormalizer
+    from ..stream.state import StateFile, default_state_path
 
     if state is None and not default_state:
         sidecar = model.sidecar

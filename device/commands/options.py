@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..gate import GateConfig
+from ..stream.gate import GateConfig
 
 vad_aggressiveness_option = click.option(
     "--vad-aggressiveness",

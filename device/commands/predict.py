@@ -13,8 +13,8 @@ from typing import Any
 import click
 import numpy as np
 
-from ..contracts import InputError
-from ..model import DEFAULT_MODEL
+from ..stream.contracts import InputError
+from ..stream.model import DEFAULT_MODEL
 
 CSV_COLUMNS = ("file", "label", "confidence", "activation", "n_windows", "duration_s", "reason")
 
@@ -26,12 +26,12 @@ PARALLEL_FILES = 4
 
 def predict_file(path: Path, model: Any, normalizer: Any) -> dict[str, Any]:
     """Run the pipeline over a file as fast as possible and summarise it (one file's answer)."""
-    from ..decision import DecisionConfig, softmax
-    from ..events import EventFactory
-    from ..pipeline import Pipeline, PipelineConfig
-    from ..runtime import Listener
-    from ..sinks import Fanout
-    from ..sources import FileSource
+    from ..sinks.outputs import Fanout
+    from ..stream.decision import DecisionConfig, softmax
+    from ..stream.events import EventFactory
+    from ..stream.pipeline import Pipeline, PipelineConfig
+    from ..stream.runtime import Listener
+    from ..stream.sources import FileSource
 
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not an audio file")

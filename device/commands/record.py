@@ -47,9 +47,9 @@ def record(ctx: click.Context, url: str | None, db: str, share: str | None,
         return
     if url is None:
         raise click.UsageError("--mqtt is required (or a subcommand: export, sessions)")
-    from ..contracts import InputError
-    from ..record import RecordConfig, Recorder
-    from ..store import open_store
+    from ..clinic.record import RecordConfig, Recorder
+    from ..clinic.store import open_store
+    from ..stream.contracts import InputError
     from .mqtt_options import settings_from_context
 
     stop = threading.Event()
@@ -75,15 +75,15 @@ def record(ctx: click.Context, url: str | None, db: str, share: str | None,
               help="Write here instead of stdout.")  # fmt: skip
 def export(db: str, session: str, device: str | None, output: Path | None) -> None:
     """Write one session's events as JSON lines, as listen wrote them."""
-    from ..events import to_line
-    from ..store import read_session
+    from ..clinic.store import read_session
+    from ..stream.events import to_line
 
     lines = (to_line(event) + "\n" for event in read_session(db, session, device))
     if output is None:
         sys.stdout.writelines(lines)
         return
     first = next(lines)  # an unknown session is an error before the file is made
-    from ..contracts import InputError
+    from ..stream.contracts import InputError
 
     try:
         with output.open("w", encoding="utf-8") as handle:
@@ -100,7 +100,7 @@ def sessions(db: str, device: str | None) -> None:
     """List stored sessions, oldest first: one JSON object per line."""
     from dataclasses import asdict
 
-    from ..store import open_store
+    from ..clinic.store import open_store
 
     store = open_store(db, create=False)
     try:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..contracts import InputError
-from ..timeline import TimelineConfig
+from ..clinic.timeline import TimelineConfig
+from ..stream.contracts import InputError
 
 DEFAULTS = TimelineConfig()
 
@@ -73,9 +73,9 @@ def report(
     bands, speech, capture faults; and a table of speech time, time above --threshold, peaks
     and the time back to baseline after each, and label shares.
     """
-    from ..report import render_html
-    from ..report_png import render_png
-    from ..timeline import load_sessions
+    from ..clinic.report import render_html
+    from ..clinic.report_png import render_png
+    from ..clinic.timeline import load_sessions
 
     if baseline is not None and baseline >= threshold:
         raise InputError(f"--baseline {baseline:g} must be below --threshold {threshold:g}")

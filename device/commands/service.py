@@ -13,7 +13,7 @@ import click
 from .mqtt_options import mqtt_options
 
 if TYPE_CHECKING:
-    from ..service import MqttService
+    from ..deployment.service import MqttService
 
 
 def _default_executable() -> str:
@@ -54,8 +54,8 @@ def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _mqtt_service(url: str) -> MqttService:
     """The unit's MQTT options, checked as listen would check them (absolute paths)."""
-    from ..contracts import InputError
-    from ..service import MqttService
+    from ..deployment.service import MqttService
+    from ..stream.contracts import InputError
     from .mqtt_options import settings_from_context
 
     settings_from_context(url)  # the same refusals as listen: plaintext elsewhere, files, ...
@@ -71,8 +71,8 @@ def _mqtt_service(url: str) -> MqttService:
 
 def _config(model_name: str, source: str, device: str | None, calibration: Path | None,
             output: Path, executable: str | None, mqtt: str | None) -> object:  # fmt: skip
-    from ..contracts import InputError
-    from ..service import ServiceConfig, validate_executable
+    from ..deployment.service import ServiceConfig, validate_executable
+    from ..stream.contracts import InputError
 
     for name, path in (("--output", output), ("--calibration", calibration)):
         if path is not None and not path.is_absolute():
@@ -88,7 +88,7 @@ def _config(model_name: str, source: str, device: str | None, calibration: Path 
 @_config_options
 def unit(**options: object) -> None:
     """Print the unit file install would write (nothing is changed)."""
-    from ..service import render_unit
+    from ..deployment.service import render_unit
 
     click.echo(render_unit(_config(**options)), nl=False)  # type: ignore[arg-type]
 
@@ -98,8 +98,8 @@ def unit(**options: object) -> None:
 @click.option("--no-start", is_flag=True, help="Enable at boot but do not start now.")
 def install(no_start: bool, **options: object) -> None:
     """Write the unit, create the serdevice user (audio group), daemon-reload, enable, start."""
-    from ..service import install as do_install
-    from ..service import require_systemd
+    from ..deployment.service import install as do_install
+    from ..deployment.service import require_systemd
 
     require_systemd(need_root=True)
     path = do_install(_config(**options), start=not no_start)  # type: ignore[arg-type]
@@ -109,8 +109,8 @@ def install(no_start: bool, **options: object) -> None:
 @service.command()
 def uninstall() -> None:
     """Stop, disable and remove the unit (the serdevice user and its events stay)."""
-    from ..service import require_systemd
-    from ..service import uninstall as do_uninstall
+    from ..deployment.service import require_systemd
+    from ..deployment.service import uninstall as do_uninstall
 
     require_systemd(need_root=True)
     click.echo(f"removed {do_uninstall()}")
@@ -119,8 +119,8 @@ def uninstall() -> None:
 @service.command()
 def status() -> None:
     """The service's state as systemd sees it (active, restarts, watchdog)."""
-    from ..service import require_systemd
-    from ..service import status as read_status
+    from ..deployment.service import require_systemd
+    from ..deployment.service import status as read_status
 
     require_systemd(need_root=False)
     for key, value in read_status().items():

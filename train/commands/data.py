@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from serdevice.device.contracts import Label
+from serdevice.device.stream.contracts import Label
 
 
 @click.group()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from serdevice.device.contracts import InputError
+from serdevice.device.stream.contracts import InputError
 
 from ..defaults import DEFAULT_EPOCHS
 

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import click
 
-from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError, RuntimeFailure
-from serdevice.device.files import replacing
+from serdevice.device.stream.contracts import (
+    DEFAULT_HOP_S,
+    DEFAULT_WINDOW_S,
+    InputError,
+    RuntimeFailure,
+)
+from serdevice.device.stream.files import replacing
 
 _SPEC = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:")
 
@@ -20,7 +25,7 @@ def is_spec(text: str) -> bool:
 
 def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
     """Files, folders (recursively) and corpus specs -> the audio files, in order."""
-    from serdevice.device.audio import audio_files_under
+    from serdevice.device.stream.audio import audio_files_under
 
     files: list[Path] = []
     for item in inputs:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from serdevice.device.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError
+from serdevice.device.stream.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError
 
 from ..defaults import DEFAULT_EPOCHS
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
-from serdevice.device.contracts import InputError
+from serdevice.device.stream.contracts import InputError
 
 from . import (
     aesdd,

@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from serdevice.device.audio import audio_files_under
+from serdevice.device.stream.audio import audio_files_under
 
 from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from serdevice.device.audio import audio_files_under
+from serdevice.device.stream.audio import audio_files_under
 
 from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion

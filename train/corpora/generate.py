@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serdevice.device.contracts import SAMPLE_RATE, InputError, RuntimeFailure
+from serdevice.device.stream.contracts import SAMPLE_RATE, InputError, RuntimeFailure
 
 from ..parallel import process_pool
 from ..progress import progress_bar
@@ -157,7 +157,7 @@ def speak(
     """espeak-ng's rendering of ``text`` as float32 at 16 kHz."""
     import soundfile
 
-    from serdevice.device.audio import resample
+    from serdevice.device.stream.audio import resample
 
     ssml = f'<speak><prosody range="{range_pct}%">{_escape(text)}</prosody></speak>'
     try:

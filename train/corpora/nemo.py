@@ -16,8 +16,8 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from serdevice.device.audio import audio_files_under
-from serdevice.device.contracts import InputError
+from serdevice.device.stream.audio import audio_files_under
+from serdevice.device.stream.contracts import InputError
 
 from ._scan import scan
 from .schema import CorpusLoad, Utterance, from_emotion

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from serdevice.device.contracts import InputError, Label
+from serdevice.device.stream.contracts import InputError, Label
 
 MANIFEST_COLUMNS = (
     "path", "corpus", "speaker", "gender", "language", "label", "activation", "valence",

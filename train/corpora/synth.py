@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from serdevice.device.contracts import InputError
+from serdevice.device.stream.contracts import InputError
 
 from .schema import CorpusLoad, read_manifest
 

@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Sequence
 
-from .contracts import LABEL_COLOURS
+from ..stream.contracts import LABEL_COLOURS
 from .timeline import Hop, SessionSummary, Span, clock
 
 PLOT_W = 1000  # px of the time axis

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .contracts import InputError, RuntimeFailure
+from ..stream.contracts import InputError, RuntimeFailure
 
 # Each entry brings the schema from version i to i + 1; the store applies the missing ones.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError
+from ..stream.contracts import DEFAULT_HOP_S, DEFAULT_WINDOW_S, InputError
 from .event_log import Mark, Session, number, read_file, rotation_order, split_sessions
 
 RETURN_GAP_HOPS = 4  # an excursion above the threshold survives speech pauses up to this many hops

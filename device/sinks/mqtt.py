@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import ParseResult, unquote, urlparse
 
-from .contracts import InputError
+from ..stream.contracts import InputError
 
 if TYPE_CHECKING:
     import ssl

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from .contracts import LABEL_COLOURS
+from ..stream.contracts import LABEL_COLOURS
 
 _PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .contracts import InputError, RuntimeFailure
-from .events import to_line
-from .fanout import Fanout as Fanout  # the stream's dispatch; the sinks are here
-from .fanout import Sink as Sink
-from .fanout import StdoutClosed as StdoutClosed
+from ..stream.contracts import InputError, RuntimeFailure
+from ..stream.events import to_line
+from ..stream.fanout import Fanout as Fanout  # the stream's dispatch; the sinks are here
+from ..stream.fanout import Sink as Sink
+from ..stream.fanout import StdoutClosed as StdoutClosed
 from .mqtt import (
     FIRST_CONNECT_WAIT_S,
     MqttSettings,

@@ -21,9 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .contracts import InputError
-from .mqtt import FIRST_CONNECT_WAIT_S, MqttSettings, describe_failure, is_auth_refusal, make_client
-from .retry import doubling, retry
+from ..sinks.mqtt import (
+    FIRST_CONNECT_WAIT_S,
+    MqttSettings,
+    describe_failure,
+    is_auth_refusal,
+    make_client,
+)
+from ..stream.contracts import InputError
+from ..stream.retry import doubling, retry
 from .store import EventStore, Row, StoreUnavailable, event_row, read_session
 
 __all__ = ["RecordConfig", "RecordSummary", "Recorder", "read_session"]

@@ -26,7 +26,7 @@ BACKENDS = (
     ("tflite_runtime", "tflite_runtime.interpreter"),
     ("tensorflow.lite", "tensorflow.lite"),
 )
-MODELS_DIR = Path(__file__).with_name("models")
+MODELS_DIR = Path(__file__).parents[1] / "models"
 DEFAULT_MODEL = "dae_metric_act"  # the headline model, what every command uses unless told
 
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .events import to_line
-from .mqtt import MqttSettings, make_client
+from ..sinks.mqtt import MqttSettings, make_client
+from ..stream.events import to_line
 
 LABELS = ("neutral", "sad", "happy", "angry")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .contracts import InputError
+from ..stream.contracts import InputError
 
 MAX_LINE_CHARS = 1_000_000  # an event is ~400 bytes; a longer "line" is not one
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .contracts import InputError
+from ..stream.contracts import InputError
 from .report import Axis, colour, drawn_lines, drawn_spans, duration, line_segments
 from .timeline import SessionSummary, clock
 

@@ -23,8 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .contracts import InputError
-from .events import to_line
+from ..stream.contracts import InputError
+from ..stream.events import to_line
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~-]{12,128}")

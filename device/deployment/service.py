@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contracts import InputError, RuntimeFailure
+from ..stream.contracts import InputError, RuntimeFailure
 
 UNIT_NAME = "serdevice.service"
 UNIT_DIR = Path("/etc/systemd/system")
