@@ -155,7 +155,7 @@ def test_invalid_sidecar_is_refused_with_the_field(tmp_path, change, message):
 def test_sidecar_that_is_not_json_is_refused(tmp_path):
     model = copy_model(tmp_path)
     model.with_suffix(".json").write_text("{not json")
-    with pytest.raises(InputError, match=r"^sidecar invalid: m\.json is not JSON"):
+    with pytest.raises(InputError, match=r"^sidecar \S*m\.json: not a JSON sidecar file"):
         Model.load(model)
 
 

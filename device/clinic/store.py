@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..stream.contracts import InputError, RuntimeFailure
+from ..stream.schema import Fields
 
 # Each entry brings the schema from version i to i + 1; the store applies the missing ones.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -63,17 +64,12 @@ class SessionInfo:
 
 
 def event_row(device: str, payload: bytes | str, received: float) -> Row:
-    """The row for one event's JSON; ValueError when it is not a serdevice event."""
-    event = json.loads(payload)
-    if not isinstance(event, dict):
-        raise ValueError("not a JSON object")
-    session, seq, kind = event.get("session"), event.get("seq"), event.get("type")
-    if not isinstance(session, str) or not session:
-        raise ValueError("no session")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(kind, str):
-        raise ValueError("no seq or type")
-    wall = event.get("wall")
-    t = event.get("t")
+    """The row for one event's JSON; ValueError (InputError) when it is not a serdevice event."""
+    event = Fields(json.loads(payload), "event")
+    session, seq, kind = event.get("session", str), event.get("seq", int), event.get("type", str)
+    if not session:
+        raise event.bad("session", "empty")
+    wall, t = event.data.get("wall"), event.data.get("t")
     text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
     return (device, session, seq, kind,
             float(wall) if isinstance(wall, (int, float)) else received,

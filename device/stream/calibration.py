@@ -30,6 +30,7 @@ from .adaptation import AdaptConfig
 from .contracts import FEATURE_NAMES, FEATURE_SET, N_FEATURES, InputError
 from .files import write_atomically
 from .gate import GateConfig
+from .schema import Fields, read_json
 
 if TYPE_CHECKING:
     from .model import Model
@@ -153,86 +154,54 @@ def calibrate_for(
     )  # fmt: skip
 
 
-def _bad(field: str, why: str) -> InputError:
-    return InputError(f"calibration invalid: {field}: {why}")
-
-
-def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
-    if name not in data:
-        raise _bad(name, "missing")
-    value = data[name]
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise _bad(name, f"expected {getattr(kind, '__name__', 'a number')}")
-    return value
-
-
-def _vector(data: dict[str, Any], name: str, *, positive: bool, strict: bool = True) -> np.ndarray:
-    values = _field(data, name, list)
-    if len(values) != N_FEATURES:
-        raise _bad(name, f"expected {N_FEATURES} numbers, got {len(values)}")
-    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    if not numeric or not all(math.isfinite(v) and abs(v) < 1e30 for v in values):
-        raise _bad(name, "every value must be a finite number")
-    vector = np.asarray(values, dtype=np.float32)
-    if positive and not ((vector > 0).all() if strict else (vector >= 0).all()):
-        raise _bad(name, "every value must be > 0" if strict else "every value must be >= 0")
-    return vector
+def _vector(fields: Fields, name: str, *, positive: bool, strict: bool = True) -> np.ndarray:
+    minimum = 0.0 if positive else None
+    return np.asarray(fields.numbers(name, N_FEATURES, minimum=minimum, strict=strict),
+                      dtype=np.float32)  # fmt: skip
 
 
 def validate_calibration(data: object) -> Calibration:
     """A Calibration from parsed JSON, or InputError naming the first bad field."""
-    if not isinstance(data, dict):
-        raise InputError("calibration invalid: the top level must be a JSON object")
-    if data.get("kind") != CALIBRATION_KIND:
-        raise _bad("kind", f"expected {CALIBRATION_KIND!r} (is this a calibration file?)")
-    schema = _field(data, "schema", int)
+    fields = Fields(data, "calibration")
+    if fields.data.get("kind") != CALIBRATION_KIND:
+        raise fields.bad("kind", f"expected {CALIBRATION_KIND!r} (is this a calibration file?)")
+    schema = fields.get("schema", int)
     if schema not in READABLE_SCHEMAS:
-        raise _bad("schema", f"version {schema} is not supported (this serdevice reads "
-                             f"{', '.join(map(str, READABLE_SCHEMAS))})")  # fmt: skip
-    if _field(data, "feature_set", str) != FEATURE_SET:
-        raise _bad("feature_set", f"expected {FEATURE_SET}")
-    if tuple(_field(data, "feature_names", list)) != FEATURE_NAMES:
+        raise fields.bad("schema", f"version {schema} is not supported (this serdevice reads "
+                                   f"{', '.join(map(str, READABLE_SCHEMAS))})")  # fmt: skip
+    if fields.get("feature_set", str) != FEATURE_SET:
+        raise fields.bad("feature_set", f"expected {FEATURE_SET}")
+    if tuple(fields.get("feature_names", list)) != FEATURE_NAMES:
         raise InputError("calibration invalid: feature names differ from the extractor's")
-    sha = _field(data, "tflite_sha256", str)
+    sha = fields.get("tflite_sha256", str)
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise _bad("tflite_sha256", "expected 64 lowercase hex digits")
-    n_windows = _field(data, "n_windows", int)
-    prior = float(_field(data, "prior_windows", (int, float)))
+        raise fields.bad("tflite_sha256", "expected 64 lowercase hex digits")
+    n_windows = fields.get("n_windows", int)
+    prior = float(fields.get("prior_windows", (int, float)))
     if not 0 <= n_windows <= MAX_WINDOWS:
-        raise _bad("n_windows", f"expected 0-{MAX_WINDOWS}")
+        raise fields.bad("n_windows", f"expected 0-{MAX_WINDOWS}")
     if not (math.isfinite(prior) and PRIOR_RANGE[0] <= prior <= PRIOR_RANGE[1]):
-        raise _bad("prior_windows", f"expected {PRIOR_RANGE[0]:g}-{PRIOR_RANGE[1]:g}")
+        raise fields.bad("prior_windows", f"expected {PRIOR_RANGE[0]:g}-{PRIOR_RANGE[1]:g}")
     return Calibration(
-        mean=_vector(data, "mean", positive=False), std=_vector(data, "std", positive=True),
+        mean=_vector(fields, "mean", positive=False), std=_vector(fields, "std", positive=True),
         n_windows=n_windows, prior_windows=prior, weight=shrink_weight(n_windows, prior),
-        model_name=str(data.get("model", "")), model_sha256=sha,
-        created=str(data.get("created", "")), updated=str(data.get("updated", "")),
-        **_wearer(data, schema),
+        model_name=str(fields.data.get("model", "")), model_sha256=sha,
+        created=str(fields.data.get("created", "")), updated=str(fields.data.get("updated", "")),
+        **_wearer(fields, schema),
     )  # fmt: skip
 
 
-def _wearer(data: dict[str, Any], schema: int) -> dict[str, np.ndarray | None]:
+def _wearer(fields: Fields, schema: int) -> dict[str, np.ndarray | None]:
     """Schema 2's wearer statistics (a wearer heard in one state only may have std 0)."""
-    if schema < 2 or ("wearer_mean" not in data and "wearer_std" not in data):
+    if schema < 2 or not (fields.has("wearer_mean") or fields.has("wearer_std")):
         return {"wearer_mean": None, "wearer_std": None}
-    return {"wearer_mean": _vector(data, "wearer_mean", positive=False),
-            "wearer_std": _vector(data, "wearer_std", positive=True, strict=False)}  # fmt: skip
+    return {"wearer_mean": _vector(fields, "wearer_mean", positive=False),
+            "wearer_std": _vector(fields, "wearer_std", positive=True, strict=False)}  # fmt: skip
 
 
 def read_calibration(path: str | Path) -> Calibration:
     """Load and validate a calibration file (InputError if missing, not JSON, or invalid)."""
-    file = Path(path)
-    if file.is_dir():
-        raise InputError(f"calibration {file}: is a directory, not a calibration file")
-    if not file.is_file():
-        raise InputError(f"calibration {file}: no such file")
-    if file.stat().st_size > MAX_FILE_BYTES:
-        raise InputError(f"calibration {file}: too large to be a calibration file")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise InputError(f"calibration {file}: not a JSON calibration file") from None
-    return validate_calibration(data)
+    return validate_calibration(read_json(Path(path), "calibration", max_bytes=MAX_FILE_BYTES))
 
 
 def check_matches(calibration: Calibration, sidecar: Sidecar) -> Calibration:
