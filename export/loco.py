@@ -44,11 +44,11 @@ from serdevice.device.stream.contracts import (
     N_FEATURES,
     InputError,
 )
-from serdevice.device.stream.files import replacing
+from serdevice.train import cache
 from serdevice.train.corpora import load_spec
 from serdevice.train.corpora.schema import Utterance
 from serdevice.train.dataset import FeatureSet, concat, features_of
-from serdevice.train.features_batch import default_cache_dir, file_hash
+from serdevice.train.features_batch import file_hash
 from serdevice.train.loco_table import markdown_table, mean_over, plot_curve, seed_spread
 from serdevice.train.parallel import map_in_order
 from serdevice.train.recipe import REAL_CORPORA, Recipe, corpus_specs
@@ -92,18 +92,16 @@ def _front_half_model(window_s: float, hop_s: float) -> Any:
 
 
 def _speech_rows(args: tuple[Path, float, float, Path]) -> np.ndarray:
-    path, window_s, hop_s, cache = args
-    cached = cache / f"{_rows_key(path, window_s, hop_s)}.npy"
-    if cached.exists():
-        return np.load(cached, allow_pickle=False)
-    from serdevice.device.stream.calibration import collect_speech_rows
-    from serdevice.device.stream.sources import FileSource
+    path, window_s, hop_s, folder = args
 
-    model = _front_half_model(window_s, hop_s)
-    rows = collect_speech_rows(FileSource(path, realtime=False), model).rows
-    with replacing(cached) as partial:
-        np.save(partial, rows, allow_pickle=False)
-    return rows
+    def compute() -> np.ndarray:
+        from serdevice.device.stream.calibration import collect_speech_rows
+        from serdevice.device.stream.sources import FileSource
+
+        model = _front_half_model(window_s, hop_s)
+        return collect_speech_rows(FileSource(path, realtime=False), model).rows
+
+    return cache.array(folder / f"{_rows_key(path, window_s, hop_s)}.npy", compute)[0]
 
 
 def device_speech_rows(
@@ -116,8 +114,7 @@ def device_speech_rows(
     progress: bool = True,
 ) -> list[np.ndarray]:
     """The speech windows' raw eGeMAPS rows of each file, as the device's stream computes them."""
-    cache = (cache_dir or default_cache_dir()).parent / "device-rows"
-    tasks = [(Path(p), window_s, hop_s, cache) for p in paths]
+    tasks = [(Path(p), window_s, hop_s, cache.folder("device-rows", cache_dir)) for p in paths]
     return map_in_order(_speech_rows, tasks, jobs=jobs, desc="device rows", chunksize=8,
                         progress=progress)  # fmt: skip
 
@@ -189,9 +186,9 @@ def load_loco_data(root: Path, names: Sequence[str], *, recipe: Recipe, child: b
     }
     voices = {"adult": adult}
     if child or recipe.childlike:
-        folder = (cache_dir or default_cache_dir()).parent / "childlike"
         every = [u for name in names for u in adult[name]]
-        copies = childlike_copies(every, folder, jobs=jobs, progress=progress)
+        copies = childlike_copies(every, cache.folder("childlike", cache_dir), jobs=jobs,
+                                  progress=progress)  # fmt: skip
         it = iter(copies)
         voices["child-like"] = {name: [next(it) for _ in adult[name]] for name in names}
     features, rows = {}, {}
@@ -202,9 +199,8 @@ def load_loco_data(root: Path, names: Sequence[str], *, recipe: Recipe, child: b
         features[voice] = features_of(every, level=recipe.level, jobs=jobs, cache_dir=cache_dir,
                                       progress=progress, what=f"{voice} clips")  # fmt: skip
     scored = {"adult": voices["adult"]}
-    folder = (cache_dir or default_cache_dir()).parent / "channel"
-    shifted = iter(channel_copies([u for name in names for u in adult[name]], folder, jobs=jobs,
-                                  progress=progress))  # fmt: skip
+    shifted = iter(channel_copies([u for name in names for u in adult[name]],
+                                  cache.folder("channel", cache_dir), jobs=jobs, progress=progress))  # fmt: skip
     scored["channel-shifted"] = {name: [next(shifted) for _ in adult[name]] for name in names}
     if child:  # child-like clips are scored on every CHILD_EVERY-th clip of each corpus
         scored["child-like"] = {n: voices["child-like"][n][::CHILD_EVERY] for n in names}

@@ -30,8 +30,8 @@ import numpy as np
 
 from serdevice.device.stream.audio import read_audio
 from serdevice.device.stream.contracts import SAMPLE_RATE
-from serdevice.device.stream.files import replacing
 
+from . import cache
 from .corpora.schema import Utterance
 from .features_batch import file_hash
 from .parallel import map_in_order
@@ -87,12 +87,10 @@ def childlike(samples: np.ndarray, shift: ChildShift, rate: int = SAMPLE_RATE) -
 def write_once(target: Path, make: Callable[[], np.ndarray]) -> Path:
     """``target`` (16 kHz mono 16-bit FLAC) from ``make()``, unless it is there; written under a
     temporary name first, so a reader never sees half a file."""
-    if not target.exists():
-        import soundfile as sf
+    import soundfile as sf
 
-        with replacing(target) as partial:  # two clips, one content: one writes it
-            sf.write(partial, make(), SAMPLE_RATE, subtype="PCM_16")
-    return target
+    return cache.file(target, lambda partial: sf.write(partial, make(), SAMPLE_RATE,
+                                                       subtype="PCM_16"))  # fmt: skip
 
 
 def _make_one(args: tuple[Path, Path]) -> Path:

@@ -110,7 +110,8 @@ def features_of(
     what: str = "the corpora",
 ) -> FeatureSet:
     """(Cached) features of the given utterances; rows with NaN features are dropped."""
-    from serdevice.train.features_batch import default_cache_dir, extract_table
+    from serdevice.train.cache import default_cache_dir
+    from serdevice.train.features_batch import extract_table
 
     table = extract_table([u.path for u in utterances], level=level, window_s=window_s,
                           hop_s=hop_s, jobs=jobs, cache_dir=cache_dir or default_cache_dir(),

@@ -28,18 +28,12 @@ from serdevice.device.stream.contracts import (
     InputError,
 )
 from serdevice.device.stream.features import opensmile_version
-from serdevice.device.stream.files import replacing
 
+from . import cache
 from .parallel import map_in_order
 
 LEVELS = ("clip", "window")
 META_COLUMNS = ("file", "start_s", "end_s")
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/serdevice/features`` (``~/.cache/...`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "serdevice" / "features"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,13 +109,8 @@ def _extract_cached(args: tuple[Path, ExtractionSpec, Path | None]) -> tuple[np.
     path, spec, cache_dir = args
     if cache_dir is None:
         return extract_file(path, spec), False
-    cached = cache_dir / f"{spec.key(file_hash(path))}.npy"
-    if cached.exists():
-        return np.load(cached, allow_pickle=False), True
-    rows = extract_file(path, spec)
-    with replacing(cached) as partial:
-        np.save(partial, rows, allow_pickle=False)
-    return rows, False
+    return cache.array(cache_dir / f"{spec.key(file_hash(path))}.npy",
+                       lambda: extract_file(path, spec))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

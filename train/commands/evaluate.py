@@ -168,7 +168,7 @@ def evaluate(train_spec: str | None, transfer_specs: str | None, methods: str, f
     """Run the seed's evaluation protocol; write results.json, report.md and plots to OUT."""
     import torch
 
-    from serdevice.train.features_batch import default_cache_dir
+    from serdevice.train import cache
     from serdevice.train.protocol import Protocol, Results
     from serdevice.train.report import write_outputs
     from serdevice.train.tuning import read_choices
@@ -188,7 +188,7 @@ def evaluate(train_spec: str | None, transfer_specs: str | None, methods: str, f
         methods=chosen, folds=folds, unlabeled_fraction=unlabeled_fraction,
         unlabeled_seeds=unlabeled_seeds, epochs=epochs or (5 if quick else DEFAULT_EPOCHS), batch=batch,
         lr=lr, seed=seed, overrides=choices, jobs=jobs,
-        row_cache=None if no_row_cache else (cache_dir or default_cache_dir()).parent / "rows",
+        row_cache=None if no_row_cache else cache.folder("rows", cache_dir),
         on_step=lambda message: click.echo(f"  {message} ({time.time() - started:.0f} s)", err=True),
     )  # fmt: skip
     results = Results()

@@ -109,7 +109,8 @@ def extract_command(
     no_cache: bool,
 ) -> None:
     """Extract eGeMAPS from INPUTS: audio files, folders, or corpus specs such as emodb:/data/emodb."""
-    from serdevice.train.features_batch import default_cache_dir, extract
+    from serdevice.train.cache import default_cache_dir
+    from serdevice.train.features_batch import extract
 
     if hop_s > window_s:
         raise InputError(f"--hop ({hop_s}) must not exceed --window ({window_s})")
