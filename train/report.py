@@ -144,7 +144,14 @@ def report_lines(s: dict[str, Any], results: Results, meta: dict[str, Any], plot
         lines += level_comparison(s, list(results.folds), encoders, targets)
         lines += level_verdict(s, list(results.folds), encoders, targets)
     lines += seed_comparison(s, results, source, targets)
-    lines += [
+    lines += published_lines()
+    lines += ["## Plots", ""] + [f"- [{p.name}]({p.relative_to(out).as_posix()})" for p in plots]
+    return lines
+
+
+def published_lines() -> list[str]:
+    """The seed's own tables (Das et al.), printed beside ours: published, never run here."""
+    lines = [
         "## The seed's published numbers (real corpora) — published, not run here",
         "",
         "Balanced accuracy N-S-A / N-S-H-A (AESD: S-A / S-H-A), from Das et al.'s table.",
@@ -163,7 +170,6 @@ def report_lines(s: dict[str, Any], results: Results, meta: dict[str, Any], plot
         ["Method", *PUBLISHED_R2_CORPORA], [[k, *v] for k, v in PUBLISHED_RHO.items()]
     )
     lines += [""]
-    lines += ["## Plots", ""] + [f"- [{p.name}]({p.relative_to(out).as_posix()})" for p in plots]
     return lines
 
 
