@@ -8,7 +8,6 @@ daemon it started, by pid.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pulse import pulse_daemon
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 
@@ -26,25 +26,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
 def pulse(tmp_path):
     if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
         pytest.fail("pulseaudio/paplay missing: `make setup` installs pulseaudio pulseaudio-utils")
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path),
-           "PULSE_SERVER": f"unix:{tmp_path}/native"}  # fmt: skip
-    daemon = subprocess.Popen(
-        ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
-         "--disable-shm=yes", "--log-target=stderr", "--log-level=error",
-         f"--load=module-native-protocol-unix socket={tmp_path}/native auth-anonymous=1",
-         "--load=module-null-sink sink_name=capture rate=16000 channels=1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 15
-    while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
-        if time.monotonic() > deadline or daemon.poll() is not None:
-            daemon.kill()
-            pytest.fail("PulseAudio did not start")
-        time.sleep(0.1)
-    subprocess.run(["pactl", "set-default-source", "capture.monitor"], env=env, check=True)
-    yield env
-    daemon.terminate()  # the daemon we started, by pid
-    daemon.wait(timeout=10)
+    with pulse_daemon(tmp_path, 16000) as env:
+        yield env
 
 
 def activations(stdout: str) -> list[tuple[float, float]]:
