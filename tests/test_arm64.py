@@ -193,7 +193,7 @@ def preload(backend: str) -> list[str]:
     the opensmile package (pandas, pyarrow: 7 s more under emulation, and their pages in every
     child's RSS); not PortAudio either (sounddevice initializes it on import)."""
     return ["soundfile", "soxr", "webrtcvad", f"{backend}.interpreter",
-            *(f"serdevice.device.{name}" for name in ("runtime", "model", "events", "features"))]  # fmt: skip
+            *(f"serdevice.device.stream.{name}" for name in ("runtime", "model", "events", "features"))]  # fmt: skip
 
 
 def forkrun(python: Path, runs: dict[str, list[str]]) -> dict:

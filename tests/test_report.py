@@ -190,7 +190,7 @@ def test_load_sessions_refuses_no_events(tmp_path):
         load_sessions([str(path)], TimelineConfig())
 
 
-@pytest.mark.parametrize("module", ["timeline", "report", "live"])
+@pytest.mark.parametrize("module", ["clinic.timeline", "clinic.report", "sinks.live"])
 def test_doctests(module):
     import doctest
     import importlib
