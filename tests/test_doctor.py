@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from pulse import pulse_daemon
 
 from serdevice.device.commands.doctor import FAIL, OK, WARN, Check, format_table, verdict
 from serdevice.device.stream.model import MODELS_DIR
@@ -110,25 +109,8 @@ def pulse(tmp_path):
     """A private PulseAudio daemon with a 16 kHz null sink whose monitor is the default source."""
     if shutil.which("pulseaudio") is None or shutil.which("pactl") is None:
         pytest.skip("pulseaudio not installed (make setup installs it)")
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path),
-           "PULSE_SERVER": f"unix:{tmp_path}/native"}  # fmt: skip
-    daemon = subprocess.Popen(
-        ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
-         "--disable-shm=yes", "--log-target=stderr", "--log-level=error",
-         f"--load=module-native-protocol-unix socket={tmp_path}/native auth-anonymous=1",
-         "--load=module-null-sink sink_name=capture rate=16000 channels=1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 15
-    while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
-        if time.monotonic() > deadline or daemon.poll() is not None:
-            daemon.kill()
-            pytest.fail("PulseAudio did not start")
-        time.sleep(0.1)  # polling a daemon we do not control; no event to wait on
-    subprocess.run(["pactl", "set-default-source", "capture.monitor"], env=env, check=True)
-    yield env
-    daemon.terminate()  # the daemon this fixture started, by pid
-    daemon.wait(timeout=10)
+    with pulse_daemon(tmp_path, 16000) as env:
+        yield env
 
 
 def test_level_check_on_a_real_capture_device(pulse):
