@@ -84,17 +84,13 @@ def naive_ms(signal: np.ndarray, *, window_s: float = 2.0, hop_s: float = 0.5) -
     return (time.process_time() - start) * 1000 / (len(signal) / SAMPLE_RATE)
 
 
-def _listener(model_name: str) -> Any:
-    from .sinks.outputs import Fanout
-    from .stream.events import EventFactory
+def _stream(model_name: str) -> Any:
     from .stream.model import Model
     from .stream.normalize import Normalizer
-    from .stream.pipeline import Pipeline
-    from .stream.runtime import Listener
+    from .stream.runtime import Stream
 
     model = Model.load(model_name)
-    pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
-    return Listener(pipeline=pipeline, fanout=Fanout([_NullSink()], EventFactory(model.name)))
+    return Stream.of(model, Normalizer.for_model(model), sinks=[_NullSink()])
 
 
 def _percentiles(values: Iterable[float], name: str) -> dict[str, float]:
@@ -105,14 +101,14 @@ def _percentiles(values: Iterable[float], name: str) -> dict[str, float]:
 
 def loop(signal: np.ndarray, model_name: str) -> dict[str, float]:
     """The whole listen loop on ``signal`` as fast as possible: CPU, wall, row -> event time."""
-    listener = _listener(model_name)
+    stream = _stream(model_name)
     cpu, wall = time.process_time(), time.perf_counter()
-    summary = listener.run(_ArraySource(signal))
+    summary = stream.run(_ArraySource(signal))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     audio_s = len(signal) / SAMPLE_RATE
     return {"loop_ms_per_audio_s": cpu * 1000 / audio_s, "rtf": wall / audio_s,
             **_percentiles(summary.processing_ms, "row_to_event_ms"),
-            "speech_windows": float(listener.pipeline.counts.speech_windows)}  # fmt: skip
+            "speech_windows": float(stream.pipeline.counts.speech_windows)}  # fmt: skip
 
 
 # Source rates the real-time latency is measured at: the bundled sample's, and what most USB and
@@ -130,15 +126,15 @@ def realtime(signal: np.ndarray, model_name: str, rate: int = SAMPLE_RATE) -> di
     from .stream.audio import resample
     from .stream.sources import FileSource
 
-    listener = _listener(model_name)
+    stream = _stream(model_name)
     with tempfile.TemporaryDirectory(prefix="serdevice-bench-") as folder:
         path = Path(folder) / "signal.wav"
         soundfile.write(str(path), resample(signal, SAMPLE_RATE, rate), rate, subtype="PCM_16")
         cpu = time.process_time()
-        listener.run(FileSource(path, realtime=True))
+        stream.run(FileSource(path, realtime=True))
         cpu = time.process_time() - cpu
     return {"realtime_cpu_ms_per_audio_s": cpu * 1000 / (len(signal) / SAMPLE_RATE),
-            **_percentiles(listener.pipeline.counts.latencies_ms, "latency_ms")}  # fmt: skip
+            **_percentiles(stream.pipeline.counts.latencies_ms, "latency_ms")}  # fmt: skip
 
 
 def realtime_by_rate(signal: np.ndarray, model_name: str,
@@ -181,7 +177,7 @@ def lookahead_ms(signal: np.ndarray, *, windows: int = 6, wait_s: float = 0.5) -
     pushed = 0
     with StreamingEgemaps(on_row=rows) as stream:
         for k in range(windows):
-            end = stream.window_s + k * stream.hop_s
+            end = stream.windowing.row_end(k)
             for ms in range(50, 200, 10):
                 target = round((end + ms / 1000) * SAMPLE_RATE)
                 stream.push(signal[pushed:target])

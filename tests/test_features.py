@@ -14,6 +14,7 @@ import soundfile as sf
 from serdevice.device.stream.audio import read_audio
 from serdevice.device.stream.contracts import FEATURE_NAMES, N_FEATURES, SAMPLE_RATE
 from serdevice.device.stream.features import StreamingEgemaps, extract_windows
+from serdevice.device.stream.windowing import Windowing
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +72,9 @@ def test_rows_do_not_depend_on_chunk_size(speech):
 
 
 def test_t_end_is_the_window_end_on_the_audio_clock(speech):
-    rows = extract_windows(speech, window_s=2.0, hop_s=0.5)
+    rows = extract_windows(speech, Windowing(2.0, 0.5))
     assert [r.t_end for r in rows[:4]] == [2.0, 2.5, 3.0, 3.5]
-    rows = extract_windows(speech, window_s=1.0, hop_s=0.25)
+    rows = extract_windows(speech, Windowing(1.0, 0.25))
     assert [r.t_end for r in rows[:3]] == [1.0, 1.25, 1.5]
     assert rows[-1].t_end <= len(speech) / SAMPLE_RATE
 
@@ -105,10 +106,10 @@ def test_a_reused_clip_extractor_gives_a_fresh_instances_rows(speech):
 
 
 def test_fed_as_live_sources_feed_it_each_row_comes_without_later_audio(speech):
-    """Chunks that end where ``next_cut`` says (as a paced file or a microphone delivers them)
+    """Chunks that end where ``Windowing.next_cut`` says (as a paced file or a microphone delivers them)
     bring each window's row once openSMILE's look-ahead is in: no window waits for a later
     chunk (the old 100 ms blocks held most windows back ~100 ms)."""
-    from serdevice.device.stream.features import LOOKAHEAD_S
+    from serdevice.device.stream.windowing import LOOKAHEAD_S
 
     rows = threading.Semaphore(0)
     pushed = 0
@@ -116,7 +117,9 @@ def test_fed_as_live_sources_feed_it_each_row_comes_without_later_audio(speech):
         for end in (2.0, 2.5, 3.0):
             first = round((end + LOOKAHEAD_S) * SAMPLE_RATE)
             while True:
-                cut = stream.next_cut(pushed)
+                cut = stream.windowing.next_cut(
+                    rows=stream.rows_emitted, written=stream.written, pushed=pushed
+                )
                 assert cut > pushed
                 stream.push(speech[pushed:cut])
                 pushed = cut

@@ -171,16 +171,16 @@ def test_events_dropped_from_the_full_offline_queue_are_reported_in_stats_and_st
     from serdevice.device.stream.model import Model
     from serdevice.device.stream.normalize import Normalizer
     from serdevice.device.stream.pipeline import Pipeline
-    from serdevice.device.stream.runtime import ListenConfig, Listener
+    from serdevice.device.stream.runtime import ListenConfig, Stream
     from serdevice.device.stream.sources import FileSource
 
     sink, kept = Mqtt(f"mqtt://127.0.0.1:{free_port()}/t", max_queued=5), ListSink()  # no broker
     model = Model.load("dae_metric_act")
     pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
-    listener = Listener(pipeline=pipeline, fanout=Fanout([sink, kept], EventFactory(model.name)),
-                        config=ListenConfig(stats_every_s=4.0))  # fmt: skip
+    listener = Stream(pipeline=pipeline, fanout=Fanout([sink, kept], EventFactory(model.name)),
+                      config=ListenConfig(stats_every_s=4.0))  # fmt: skip
     try:
-        listener.session(FileSource(SAMPLE, realtime=False), opening=[])
+        listener.session(FileSource(SAMPLE, realtime=False))
     finally:
         sink.close(timeout_s=1.0)
     stats = [r for r in kept.records if r["type"] == "stats"]

@@ -78,8 +78,8 @@ def test_a_paced_file_at_another_rate_cuts_its_chunks_where_the_schedule_says(tm
     soundfile.write(str(path), np.zeros(int(1.2 * rate), np.float32), rate, subtype="PCM_16")
     cuts = [int(SAMPLE_RATE * t) for t in (0.25, 0.5, 0.55, 0.75, 1.0)]
     source = FileSource(path, realtime=True)
-    source.schedule = lambda pushed: next((c for c in cuts if c > pushed), pushed + 1600)
     ends, total = [], 0
+    source.schedule = lambda: next((c for c in cuts if c > total), total + 1600) - total
     for chunk in source.chunks():
         total += len(chunk)
         ends.append(total)

@@ -11,14 +11,11 @@ import numpy as np
 import pytest
 from recording import ListSink
 
-from serdevice.device.sinks.outputs import Fanout
 from serdevice.device.stream.audio import read_audio
 from serdevice.device.stream.contracts import SAMPLE_RATE, RuntimeFailure
-from serdevice.device.stream.events import EventFactory
 from serdevice.device.stream.model import Model
 from serdevice.device.stream.normalize import Normalizer
-from serdevice.device.stream.pipeline import Pipeline
-from serdevice.device.stream.runtime import Listener
+from serdevice.device.stream.runtime import Stream
 from serdevice.device.stream.sources import SourceStats
 
 SAMPLE = Path(__file__).resolve().parents[1] / "device" / "data" / "sample.wav"
@@ -46,10 +43,9 @@ class FailingSource:
         pass
 
 
-def listener(sink: ListSink) -> Listener:
+def listener(sink: ListSink) -> Stream:
     model = Model.load("dae_metric_act")
-    pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model))
-    return Listener(pipeline=pipeline, fanout=Fanout([sink], EventFactory(model.name)))
+    return Stream.of(model, Normalizer.for_model(model), sinks=[sink])
 
 
 def test_a_failing_source_still_counts_its_audio_and_joins_the_events_thread():
@@ -68,7 +64,7 @@ def test_stop_is_the_last_event_after_the_error_with_the_audio_heard():
     sink = ListSink(delay_s=0.02)
     stream = listener(sink)
     with pytest.raises(RuntimeFailure):
-        stream.session(FailingSource(6.0), opening=[])
+        stream.session(FailingSource(6.0))
     types = [r["type"] for r in sink.records]
     assert types[-2:] == ["error", "stop"] and types.count("stop") == 1
     assert "activation" in types  # the windows before the failure were analysed and written

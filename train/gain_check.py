@@ -54,17 +54,11 @@ class _Collect:
 
 
 def _hops(path: Path, model: Any, normalizer: Any) -> list[tuple[str, float]]:
-    from serdevice.device.sinks.outputs import Fanout
-    from serdevice.device.stream.events import EventFactory
-    from serdevice.device.stream.pipeline import Pipeline
-    from serdevice.device.stream.runtime import Listener
+    from serdevice.device.stream.runtime import Stream
     from serdevice.device.stream.sources import FileSource
 
     sink = _Collect()
-    pipeline = Pipeline(model=model, normalizer=normalizer)
-    Listener(pipeline=pipeline, fanout=Fanout([sink], EventFactory(model.name))).run(
-        FileSource(path, realtime=False)
-    )
+    Stream.of(model, normalizer, sinks=[sink]).run(FileSource(path, realtime=False))
     return sink.hops
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..stream.contracts import SAMPLE_RATE, InputError
+from ..stream.contracts import InputError
 from ..stream.decision import DecisionConfig
 from ..stream.events import Error
 from ..stream.gate import GateConfig
@@ -25,8 +25,8 @@ SOURCE_HELP = "mic (default), an audio FILE, or - for raw s16le PCM on stdin (wi
 class StopRequest:
     """SIGINT/SIGTERM handlers that end the stream with a ``stop`` event and exit 0.
 
-    Installed before anything is set up; a signal that arrives before the listener exists is
-    kept and applied as soon as it is attached, so the stream starts and stops at once.
+    Installed before anything is set up; a signal that arrives before the stream exists is
+    kept and applied as soon as the stream is attached, so the stream starts and stops at once.
     """
 
     def __init__(self) -> None:
@@ -39,15 +39,15 @@ class StopRequest:
         self.reason = "interrupted" if signum == signal.SIGINT else "terminated"
         self._apply()
 
-    def attach(self, listener: Any, audio: Any) -> None:
-        """Stop this listener and source on a signal (now, if one came already)."""
-        self._targets = (listener, audio)
+    def attach(self, stream: Any, audio: Any) -> None:
+        """Stop this stream and source on a signal (now, if one came already)."""
+        self._targets = (stream, audio)
         self._apply()
 
     def _apply(self) -> None:
         if self.reason is not None and self._targets:
-            listener, audio = self._targets
-            listener.stop(self.reason)
+            stream, audio = self._targets
+            stream.stop(self.reason)
             audio.stop()
 
 
@@ -106,39 +106,20 @@ def make_sinks(fmt: str, *, output: Path | None, mqtt: str | None, serve: str | 
     return sinks, mqtt_sink
 
 
-def make_listener(model: Any, norm: Any, fanout: Any, *, analysis: Any,
-                  duration: float | None) -> tuple[Any, Any]:  # fmt: skip
-    """The stream (pipeline and listener, fed to systemd's watchdog) and the keeper of its
-    adaptation state (None when nothing is kept)."""
+def make_stream(model: Any, norm: Any, sinks: list[Any], *,
+                config: Any) -> tuple[Any, Any]:  # fmt: skip
+    """The stream (fed to systemd's watchdog) and the keeper of its adaptation state (None when
+    nothing is kept), whose problems become ``error`` events in the stream."""
     from ..deployment.watchdog import Watchdog
-    from ..stream.pipeline import Pipeline
-    from ..stream.runtime import ListenConfig, Listener
+    from ..stream.runtime import Stream
 
-    pipeline = Pipeline(model=model, normalizer=norm.normalizer, config=analysis)
-    keeper = norm.keeper(model, lambda message: fanout.write(
+    stream: Any = None  # bound below; the keeper reports only once the stream runs
+    keeper = norm.keeper(model, lambda message: stream.emit(
         Error(message=message, fault="state", recoverable=True)))  # fmt: skip
-    listener = Listener(pipeline=pipeline, fanout=fanout,
-                        watchdog=Watchdog.from_env(),  # a no-op unless systemd set NOTIFY_SOCKET
-                        config=ListenConfig(pipeline=analysis, duration_s=duration),
-                        after_window=() if keeper is None else (keeper.after_window,))  # fmt: skip
-    return listener, keeper
-
-
-def opening_events(listener: Any, audio: Any, model: Any, norm: Any,
-                   calibration: Path | None) -> list[Any]:  # fmt: skip
-    """The stream's ``start`` (what it reads, with which model, how it normalizes), and an
-    ``error`` when the adaptation state could not be used."""
-    from ..stream.events import Start
-
-    opening: list[Any] = [Start(source=audio.name, native_rate=audio.native_rate,
-                                sample_rate=SAMPLE_RATE, window_s=listener.window_s,
-                                hop_s=listener.hop_s, backend=model.backend,
-                                labels=tuple(model.labels),
-                                calibration=describe_calibration(calibration, model),
-                                adaptation=norm.adaptation)]  # fmt: skip
-    if norm.problem is not None:
-        opening.append(Error(message=norm.problem, fault="state", recoverable=True))
-    return opening
+    stream = Stream.of(model, norm.normalizer, sinks=sinks, config=config,
+                       watchdog=Watchdog.from_env(),  # a no-op unless systemd set NOTIFY_SOCKET
+                       after_window=() if keeper is None else (keeper.after_window,))  # fmt: skip
+    return stream, keeper
 
 
 @click.command()
@@ -253,9 +234,9 @@ def listen(model_name: str, source: str, device: str | None, rate: int | None, c
     end of input, --duration, Ctrl-C or SIGTERM.
     """
     stop = StopRequest()  # first: a signal during set-up still ends with start + stop, exit 0
-    from ..sinks.outputs import Fanout, StdoutClosed
-    from ..stream.events import EventFactory
+    from ..sinks.outputs import StdoutClosed
     from ..stream.pipeline import PipelineConfig
+    from ..stream.runtime import ListenConfig
 
     model = open_model(model_name)
     norm = choose_normalization(model, calibration=calibration, state=state, no_adapt=no_adapt,
@@ -263,20 +244,19 @@ def listen(model_name: str, source: str, device: str | None, rate: int | None, c
     audio = make_source(source, device=device, fast=fast, rate=rate, channels=channels)
     sinks, mqtt_sink = make_sinks(fmt, output=output, mqtt=mqtt, serve=serve,
                                   serve_token=serve_token)  # fmt: skip
-    fanout = Fanout(sinks, EventFactory(model.name))
     analysis = PipelineConfig(
         decision=DecisionConfig(average_s=average_s, threshold=threshold, min_count=min_count,
                                 suppression_s=suppression, every_hop=every_hop),
         gate=GateConfig(aggressiveness=vad_aggressiveness),
     )  # fmt: skip
-    listener, keeper = make_listener(model, norm, fanout, analysis=analysis, duration=duration)
-    watchdog = listener.watchdog
-    stop.attach(listener, audio)
-    opening = opening_events(listener, audio, model, norm, calibration)
+    stream, keeper = make_stream(model, norm, sinks,
+                                 config=ListenConfig(pipeline=analysis, duration_s=duration))  # fmt: skip
+    watchdog = stream.watchdog
+    stop.attach(stream, audio)
 
     def started() -> None:
         if mqtt_sink is not None:  # its connection problems become error events in the stream
-            mqtt_sink.report_to(lambda message: listener.emit(
+            mqtt_sink.report_to(lambda message: stream.emit(
                 Error(message=message, fault="mqtt", recoverable=True)))  # fmt: skip
         watchdog.ready()
 
@@ -285,11 +265,15 @@ def listen(model_name: str, source: str, device: str | None, rate: int | None, c
         if keeper is not None:
             keeper.save()  # before stop: an error writing it is still part of the stream
 
+    notes = [] if norm.problem is None else [Error(message=norm.problem, fault="state",
+                                                   recoverable=True)]  # fmt: skip
     try:
-        listener.session(audio, opening=opening, on_started=started, before_stop=before_stop)
+        stream.session(audio, calibration=describe_calibration(calibration, model),
+                       adaptation=norm.adaptation, notes=notes, on_started=started,
+                       before_stop=before_stop)  # fmt: skip
     except StdoutClosed:
         sys.exit(0)
     finally:
         if keeper is not None:  # whatever ended the stream, keep what was learnt
             keeper.save(report=False)
-        fanout.close()
+        stream.fanout.close()

@@ -26,23 +26,19 @@ PARALLEL_FILES = 4
 
 def predict_file(path: Path, model: Any, normalizer: Any) -> dict[str, Any]:
     """Run the pipeline over a file as fast as possible and summarise it (one file's answer)."""
-    from ..sinks.outputs import Fanout
     from ..stream.decision import DecisionConfig, softmax
-    from ..stream.events import EventFactory
-    from ..stream.pipeline import Pipeline, PipelineConfig
-    from ..stream.runtime import Listener
+    from ..stream.pipeline import PipelineConfig
+    from ..stream.runtime import ListenConfig, Stream
     from ..stream.sources import FileSource
 
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not an audio file")
     source = FileSource(path, realtime=False)
     predictions: list[Any] = []
-    pipeline = Pipeline(model=model, normalizer=normalizer,
-                        config=PipelineConfig(decision=DecisionConfig(every_hop=True)),
-                        on_speech=[lambda row, answer: predictions.append(answer)])  # fmt: skip
-    listener = Listener(pipeline=pipeline, fanout=Fanout([], EventFactory(model.name)),
-                        defer_features=True)  # fmt: skip
-    summary = listener.run(source)
+    every_hop = ListenConfig(pipeline=PipelineConfig(decision=DecisionConfig(every_hop=True)))
+    stream = Stream.of(model, normalizer, config=every_hop, defer_features=True,
+                       on_speech=[lambda row, answer: predictions.append(answer)])  # fmt: skip
+    summary = stream.run(source)
     result: dict[str, Any] = {"file": str(path), "label": None, "scores": {}, "activation": None,
                               "confidence": None, "n_windows": len(predictions),
                               "duration_s": round(summary.audio_s, 3)}  # fmt: skip

@@ -253,18 +253,15 @@ def collect_speech_rows(
     gate: GateConfig | None = None,
 ) -> Collected:
     """Run ``source`` through the same pipeline as ``listen``; keep the speech windows' rows."""
-    from .events import EventFactory
-    from .fanout import Fanout
     from .normalize import Normalizer
-    from .pipeline import Pipeline, PipelineConfig
-    from .runtime import ListenConfig, Listener
+    from .pipeline import PipelineConfig
+    from .runtime import ListenConfig, Stream
 
     speech_rows: list[np.ndarray] = []  # the raw features of every speech window
-    pipeline = Pipeline(model=model, normalizer=Normalizer.for_model(model),
-                        config=PipelineConfig(gate=gate or GateConfig()),
-                        on_speech=[lambda row, answer: speech_rows.append(row.values)])  # fmt: skip
-    listener = Listener(pipeline=pipeline, fanout=Fanout([], EventFactory(model.name)),
-                        config=ListenConfig(duration_s=max_audio_s))  # fmt: skip
-    summary = listener.run(source)
-    return Collected(rows=stack_rows(speech_rows), windows=pipeline.counts.windows,
+    config = ListenConfig(pipeline=PipelineConfig(gate=gate or GateConfig()),
+                          duration_s=max_audio_s)  # fmt: skip
+    stream = Stream.of(model, Normalizer.for_model(model), config=config,
+                       on_speech=[lambda row, answer: speech_rows.append(row.values)])  # fmt: skip
+    summary = stream.run(source)
+    return Collected(rows=stack_rows(speech_rows), windows=stream.pipeline.counts.windows,
                      audio_s=summary.audio_s)  # fmt: skip

@@ -21,15 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .contracts import (
-    DEFAULT_HOP_S,
-    DEFAULT_WINDOW_S,
-    N_FEATURES,
-    SAMPLE_RATE,
-    FeatureRow,
-    InputError,
-    RuntimeFailure,
-)
+from .contracts import N_FEATURES, SAMPLE_RATE, FeatureRow, RuntimeFailure
+from .windowing import BULK_S, DEFAULT_WINDOWING, Windowing, to_samples
 
 _CONF_DIR = Path(__file__).with_name("opensmile_conf")
 _SOURCE = "extsource"
@@ -37,21 +30,8 @@ _SINK = "extsink"
 # Samples per write: small enough to fit the 64000-sample ring many times over.
 _WRITE_SAMPLES = 8000
 RING_SAMPLES = 64000  # openSMILE's audio ring (opensmile_conf/source_ring.conf.inc: nT)
-# openSMILE closes the window ending at t only once audio up to at least t + 70 ms is in (its
-# last 60 ms pitch frame starts 10 ms before t, the 3-frame smoothing needs one frame more), and
-# often later: measured at 10 ms steps, 70 ms for most windows, 80 ms for a third of the sample's
-# (frame positions rounded in floating point), up to 100 ms on some speech (``benchmark
-# .lookahead_ms`` re-measures). This is the floor of "window end -> event". Audio is written at
-# t + LOOKAHEAD_S and then every LOOKAHEAD_STEP_S until the window's row has come.
-LOOKAHEAD_S = 0.07
-LOOKAHEAD_STEP_S = 0.01
-# Each write costs openSMILE a pass over its ~60 components (~0.4 ms CPU here), so audio is
-# handed over in as few pieces as latency allows: between two closing points, one piece of up to
-# BULK_S that ends LEAD_S before the next closing point (openSMILE works through it while the
-# rest of the window's look-ahead is still being captured), then the short piece that ends at the
-# closing point. Two writes a hop instead of one per 100 ms.
-BULK_S = 0.4
-LEAD_S = 0.1
+# Pushed audio not yet written past this is written at once (faster than real time).
+_FAST_WRITE_SAMPLES = to_samples(BULK_S)
 # Back-off when the ring is full (only in faster-than-real-time use): openSMILE drains it in µs-ms.
 _FULL_RING_WAIT_S = 0.001
 
@@ -87,13 +67,13 @@ def opensmile_version() -> str:
     return version("opensmile")
 
 
-def _frame_mode_include(window_s: float, hop_s: float) -> str:
-    if window_s == 0:  # one row over the whole input, at end of input
+def _frame_mode_include(windowing: Windowing) -> str:
+    if windowing.whole:  # one row over the whole input, at end of input
         return "frameMode = full\nframeSize = 0\nframeStep = 0\nframeCenterSpecial = left\n"
     return (
         "frameMode = fixed\n"
-        f"frameSize = {window_s!r}\n"
-        f"frameStep = {hop_s!r}\n"
+        f"frameSize = {windowing.window_s!r}\n"
+        f"frameStep = {windowing.hop_s!r}\n"
         "frameCenterSpecial = left\n"
     )
 
@@ -116,7 +96,7 @@ def to_pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(clean, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
-def _new_smile(window_s: float, hop_s: float) -> Any:
+def _new_smile(windowing: Windowing) -> Any:
     """An initialized openSMILE with our source, sink and frame mode (no callback yet)."""
     lib = load_binding()
     smile = lib.OpenSMILE()
@@ -124,7 +104,7 @@ def _new_smile(window_s: float, hop_s: float) -> Any:
     fd, frame_mode_path = tempfile.mkstemp(prefix="serdevice-framemode-", suffix=".inc")
     try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(_frame_mode_include(window_s, hop_s))
+            handle.write(_frame_mode_include(windowing))
         smile.initialize(
             str(opensmile_root() / "core" / "config" / "egemaps" / "v02" / "eGeMAPSv02.conf"),
             _options(opensmile_root(), frame_mode_path),
@@ -143,31 +123,23 @@ class StreamingEgemaps:
     """eGeMAPSv02 functionals over sliding windows of a 16 kHz mono stream.
 
     ``push`` chunks of any size; each finished window is handed to ``on_row`` (called on the
-    openSMILE thread) or kept for ``drain``. Audio is written to openSMILE in pieces of up to
-    ``BULK_S``, cut so that the audio that can close the next window (``LOOKAHEAD_S`` past its
-    end, then every ``LOOKAHEAD_STEP_S``) is written as soon as it is pushed, in a short piece of
-    its own (``LEAD_S``). ``close`` ends the input, flushes the last rows and joins the thread;
-    it is idempotent, and the object is a context manager.
+    openSMILE thread) or kept for ``drain``. Audio is written to openSMILE in the pieces that
+    ``windowing`` says (``Windowing.next_write``: the audio that can close the next window is
+    written as soon as it is pushed). ``close`` ends the input, flushes the last rows and joins
+    the thread; it is idempotent, and the object is a context manager.
     """
 
     def __init__(
         self,
+        windowing: Windowing = DEFAULT_WINDOWING,
         *,
-        window_s: float = DEFAULT_WINDOW_S,
-        hop_s: float = DEFAULT_HOP_S,
         on_row: Callable[[FeatureRow], None] | None = None,
     ) -> None:
-        if not (0 < hop_s <= window_s <= 60 or window_s == hop_s == 0):
-            raise InputError(f"need 0 < hop ({hop_s}) <= window ({window_s}) <= 60 s")
-        self.window_s = window_s
-        self.hop_s = hop_s
+        self.windowing = windowing
         self.rows_emitted = 0
         self.samples_pushed = 0  # received by push
-        self._written = 0  # handed to openSMILE
+        self.written = 0  # handed to openSMILE
         self._pending: list[np.ndarray] = []
-        self._bulk_samples = round(BULK_S * SAMPLE_RATE)
-        self._lead_samples = round(LEAD_S * SAMPLE_RATE)
-        self._step_samples = round(LOOKAHEAD_STEP_S * SAMPLE_RATE)
         self._on_row = on_row
         self._kept: list[FeatureRow] = []
         self._lock = threading.Lock()
@@ -178,7 +150,7 @@ class StreamingEgemaps:
         self._thread.start()
 
     def _start_smile(self) -> Any:
-        smile = _new_smile(self.window_s, self.hop_s)
+        smile = _new_smile(self.windowing)
         smile.external_sink_set_callback(_SINK, self._receive)
         return smile
 
@@ -189,11 +161,11 @@ class StreamingEgemaps:
             self._error = exc
 
     def _receive(self, values: np.ndarray) -> None:
-        if self.window_s == 0:
-            t_end = self.samples_pushed / SAMPLE_RATE
+        if self.windowing.whole:
+            t_end = round(self.samples_pushed / SAMPLE_RATE, 6)
         else:
-            t_end = self.window_s + self.rows_emitted * self.hop_s
-        row = FeatureRow(t_end=round(t_end, 6), values=np.array(values, dtype=np.float32))
+            t_end = self.windowing.row_end(self.rows_emitted)
+        row = FeatureRow(t_end=t_end, values=np.array(values, dtype=np.float32))
         self.rows_emitted += 1
         if self._on_row is None:
             with self._lock:
@@ -214,48 +186,24 @@ class StreamingEgemaps:
             return
         self._pending.append(samples)
         self.samples_pushed += len(samples)
-        cut = self._next_write()
+        cut = self.windowing.next_write(rows=self.rows_emitted, written=self.written)
         if self.samples_pushed >= cut:
             self._write_until(cut)  # a closing piece (or a bulk one): hand it over at once
-        if self.samples_pushed - self._written >= self._bulk_samples:
+        if self.samples_pushed - self.written >= _FAST_WRITE_SAMPLES:
             self._write_until(self.samples_pushed)  # faster than real time: big pieces
-
-    def _closing_point(self) -> int | None:
-        """The sample count that may let openSMILE close the next window whose row has not come
-        (None in whole-input mode)."""
-        if not self.window_s:
-            return None
-        end = self.window_s + self.rows_emitted * self.hop_s  # rows_emitted: openSMILE's thread
-        first = round((end + LOOKAHEAD_S) * SAMPLE_RATE)
-        return first if self._written < first else self._written + self._step_samples
 
     def flush(self) -> None:
         """Write every pushed sample to openSMILE now."""
         self._write_until(self.samples_pushed)
 
-    def _next_write(self) -> int:
-        """Where the next piece written to openSMILE ends (a total sample count)."""
-        bulk = self._written + self._bulk_samples
-        close = self._closing_point()
-        if close is None:
-            return bulk
-        lead = close - self._lead_samples
-        return min(bulk, lead) if lead > self._written else close
-
-    def next_cut(self, pushed: int) -> int:
-        """Where the next chunk should end (a ``sources.Schedule``): where the next piece is
-        written to openSMILE (a window may close there), or a look-ahead step on."""
-        cut = self._next_write()
-        return cut if cut > pushed else pushed + self._step_samples
-
     def _write_until(self, end: int) -> None:
         """Write the pending audio up to sample ``end`` (total count) to openSMILE."""
-        if end <= self._written:
+        if end <= self.written:
             return
         pending = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
-        cut = end - self._written
+        cut = end - self.written
         self._pending = [pending[cut:]] if cut < len(pending) else []
-        self._written = end
+        self.written = end
         pcm = to_pcm16(pending[:cut])
         step = _WRITE_SAMPLES * 2
         for start in range(0, len(pcm), step):
@@ -298,11 +246,11 @@ class StreamingEgemaps:
 
 
 def extract_windows(
-    samples: np.ndarray, *, window_s: float = DEFAULT_WINDOW_S, hop_s: float = DEFAULT_HOP_S
+    signal: np.ndarray, windowing: Windowing = DEFAULT_WINDOWING
 ) -> list[FeatureRow]:
     """All window rows of a whole 16 kHz mono signal, through the streaming extractor."""
-    with StreamingEgemaps(window_s=window_s, hop_s=hop_s) as stream:
-        stream.push(samples)
+    with StreamingEgemaps(windowing) as stream:
+        stream.push(signal)
     return stream.drain()
 
 
@@ -318,7 +266,7 @@ class ClipExtractor:
     """
 
     def __init__(self) -> None:
-        self._smile = _new_smile(0, 0)
+        self._smile = _new_smile(Windowing(0, 0))
         self._values: list[np.ndarray] = []
 
     def _receive(self, values: np.ndarray) -> None:
@@ -358,7 +306,7 @@ def extract_whole(samples: np.ndarray) -> FeatureRow | None:
 
 def _whole_row(samples: np.ndarray) -> FeatureRow | None:
     """``extract_whole`` through a fresh streaming instance (any length)."""
-    with StreamingEgemaps(window_s=0, hop_s=0) as stream:
+    with StreamingEgemaps(Windowing(0, 0)) as stream:
         stream.push(samples)
     rows = stream.drain()
     if not rows or not np.isfinite(rows[0].values).all():

@@ -50,7 +50,6 @@ class MicSource:
         self._write = 0  # total samples written (monotonic)
         self._read = 0
         self._wanted = 0  # the reader waits until _write reaches this
-        self._delivered = 0  # 16 kHz samples yielded so far (the schedule's clock)
         self._cond = threading.Condition()
         self._stop = threading.Event()
 
@@ -116,7 +115,6 @@ class MicSource:
                 self._fault(f"capture device {self.name} is back after {gap:.1f} s", lost=False,
                             gap_s=round(gap, 1))  # fmt: skip
                 fill = np.zeros(int(SAMPLE_RATE * min(gap, self.GAP_FILL_S)), dtype=np.float32)
-                self._delivered += len(fill)
                 yield fill
         finally:
             if stream is not None:
@@ -145,16 +143,14 @@ class MicSource:
                 available = size
             index = (self._read + np.arange(available)) % size
             self._read += available
-            chunk = clean(resample(self._ring[index]), self.stats)
-            self._delivered += len(chunk)
-            yield chunk
+            yield clean(resample(self._ring[index]), self.stats)
         return "stopped"
 
     def _native_wanted(self, resample: Resampler) -> int:
         """Captured samples (native rate) to wait for before the next chunk."""
         if self.schedule is None:
             return int(self.native_rate * FAST_BLOCK_S)
-        return resample.frames_for(self.schedule(self._delivered) - self._delivered)
+        return resample.frames_for(self.schedule())
 
     def _wait_for_device(self) -> Any:
         """Reopen with backoff until it works (the stream) or the source is stopped (None).

@@ -3,7 +3,7 @@
 ``Pipeline.step`` turns one window's ``FeatureRow`` into zero or more typed events; it has no
 threads and does no I/O, and it reads time only through the ``clock`` it was given, so a test
 can drive it with scripted rows and a fake clock. ``listen``, ``predict``, ``calibrate`` and
-``bench`` differ in what feeds it (``runtime.Listener``) and where its events go, not in this.
+``bench`` differ in what feeds it (``runtime.Stream``) and where its events go, not in this.
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ class Pipeline:
         self.model = model
         self.normalizer = normalizer
         self.config = config
-        self.window_s, self.hop_s = model.sidecar.window_s, model.sidecar.hop_s
-        self.gate: Gate = gate or SpeechGate(config.gate, window_s=self.window_s)
+        self.windowing = model.sidecar.windowing
+        self.gate: Gate = gate or SpeechGate(config.gate, window_s=self.windowing.window_s)
         self.decision = Decision(model.labels, config.decision)
         self.counts = Counts()
         # each speech window's row and answer, e.g. predict's answers, calibrate's rows
@@ -100,7 +100,7 @@ class Pipeline:
         """The events of one window; ``available_at`` = clock time its last sample arrived."""
         self.counts.windows += 1
         t = row.t_end
-        gate = self.gate.decide(t, min(self.window_s, t))
+        gate = self.gate.decide(t, min(self.windowing.window_s, t))
         events: list[Event] = []
         if gate.started:
             events.append(SpeechStart(t=t, speech=gate.speech_share))

@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from .contracts import SAMPLE_RATE, FeatureRow, RuntimeFailure
-from .events import Counters, Error, Event, Stats, Stop
+from .events import Counters, Error, Event, Start, Stats, Stop
 from .fanout import Fanout
 from .features import MIN_PARTIAL_S, StreamingEgemaps, extract_whole
-from .pipeline import Pipeline, PipelineConfig, recent
-from .sources import AudioSource
+from .pipeline import Pipeline, PipelineConfig, SpeechObserver, recent
+from .sources import FAST_BLOCK_S, AudioSource
+from .windowing import to_samples
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,18 +46,26 @@ class Summary:
     processing_ms: deque[float] = field(default_factory=recent)  # openSMILE's row -> events out
 
 
-class AudioClock:
-    """When each stretch of audio became available (for ``latency_ms``), bounded."""
+class StreamClock:
+    """The stream's one clock: how many 16 kHz samples it has had, and when each stretch became
+    available (for ``latency_ms``; the last 4096 marks)."""
 
     def __init__(self, clock: Any = time.perf_counter) -> None:
         self._clock = clock
+        self.samples = 0  # samples of audio fed so far
         self._marks: deque[tuple[int, float]] = deque(maxlen=4096)
         self._lock = threading.Lock()
 
-    def mark(self, end_sample: int) -> None:
-        """Audio up to ``end_sample`` (exclusive) is available now."""
+    @property
+    def seconds(self) -> float:
+        """Audio time so far."""
+        return self.samples / SAMPLE_RATE
+
+    def advance(self, count: int) -> None:
+        """``count`` more samples are available now."""
+        self.samples += count
         with self._lock:
-            self._marks.append((end_sample, self._clock()))
+            self._marks.append((self.samples, self._clock()))
 
     def available_at(self, t: float) -> float:
         """Clock time when the sample at audio time ``t`` was captured.
@@ -97,8 +106,15 @@ class FirstWindow:
         return np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
 
 
-class Listener:
-    """One stream: ``run`` drives a source through openSMILE and the pipeline to the sinks."""
+class Stream:
+    """One stream: ``run`` drives a source through openSMILE and the pipeline to the sinks.
+
+    It owns the stream's clock (``StreamClock``) and its windows (``Windowing``, from the model):
+    it tells a live source how much audio to deliver next, so a chunk ends where openSMILE can
+    close a window, and writes the stream's own ``start`` and ``stop`` (``session``). Every
+    command composes one (``Stream.of``): listen, predict, calibrate, bench and loco's device
+    rows differ in their source, sinks and observers, not in this.
+    """
 
     def __init__(self, *, pipeline: Pipeline, fanout: Fanout, config: ListenConfig = ListenConfig(),
                  watchdog: Any = None, defer_features: bool = False,
@@ -106,11 +122,11 @@ class Listener:
         self.pipeline = pipeline
         self.fanout = fanout
         self.config = config
-        self.window_s, self.hop_s = pipeline.window_s, pipeline.hop_s
+        self.windowing = pipeline.windowing
         self.summary = Summary()
+        self.clock = StreamClock()
         self._rows: queue.Queue[tuple[FeatureRow, float] | None] = queue.Queue()
-        self._clock = AudioClock()
-        self._pushed = 0  # samples of audio fed so far (the audio clock)
+        self._features: StreamingEgemaps | None = None
         self._stop = threading.Event()
         self._failure: BaseException | None = None
         self.watchdog = watchdog  # systemd's: pinged per window, so a stalled loop is restarted
@@ -118,6 +134,20 @@ class Listener:
         # never need the streaming extractor. A live stream starts it at once.
         self._defer_features = defer_features
         self._after_window = tuple(after_window)  # observers, e.g. the adaptation state's saver
+
+    @classmethod
+    def of(cls, model: Any, normalizer: Any, *, sinks: Sequence[Any] = (),
+           config: ListenConfig = ListenConfig(), on_speech: Sequence[SpeechObserver] = (),
+           **options: Any) -> Stream:  # fmt: skip
+        """The stream every command builds: ``model`` with ``normalizer`` behind the gate (as
+        ``config.pipeline`` sets them), its events to ``sinks``, each speech window's row and
+        answer told to ``on_speech``; ``options`` as ``__init__``'s."""
+        from .events import EventFactory
+
+        pipeline = Pipeline(model=model, normalizer=normalizer, config=config.pipeline,
+                            on_speech=on_speech)  # fmt: skip
+        return cls(pipeline=pipeline, fanout=Fanout(list(sinks), EventFactory(model.name)),
+                   config=config, **options)  # fmt: skip
 
     def stop(self, reason: str) -> None:
         """End the stream soon (from a signal handler or another thread)."""
@@ -127,6 +157,16 @@ class Listener:
     def emit(self, event: Event) -> None:
         """Write one event to every sink."""
         self.fanout.write(event)
+
+    def wanted(self) -> int:
+        """Samples the source should deliver next (a ``sources.Schedule``): up to where the next
+        piece goes to openSMILE, where a window may close."""
+        features, pushed = self._features, self.clock.samples
+        if features is None:
+            return to_samples(FAST_BLOCK_S)
+        cut = self.windowing.next_cut(rows=features.rows_emitted, written=features.written,
+                                      pushed=pushed)  # fmt: skip
+        return cut - pushed
 
     def _events_loop(self) -> None:
         try:
@@ -144,7 +184,7 @@ class Listener:
         """One window through the pipeline; its events to the sinks."""
         if self.watchdog is not None:
             self.watchdog.ping()
-        events = self.pipeline.step(row, available_at=self._clock.available_at(row.t_end))
+        events = self.pipeline.step(row, available_at=self.clock.available_at(row.t_end))
         for event in events:
             self.emit(event)
         if events:
@@ -153,16 +193,28 @@ class Listener:
             observer()
 
     def _start_features(self) -> StreamingEgemaps:
-        return StreamingEgemaps(window_s=self.window_s, hop_s=self.hop_s, on_row=self._row_ready)
+        self._features = StreamingEgemaps(self.windowing, on_row=self._row_ready)
+        return self._features
 
-    def session(self, source: AudioSource, *, opening: Sequence[Event],
+    def start_event(self, source: AudioSource, *, calibration: dict[str, Any] | None = None,
+                    adaptation: dict[str, Any] | None = None) -> Start:  # fmt: skip
+        """The stream's ``start``: what it reads, with which model, how it normalizes."""
+        model = self.pipeline.model
+        return Start(source=source.name, native_rate=source.native_rate, sample_rate=SAMPLE_RATE,
+                     window_s=self.windowing.window_s, hop_s=self.windowing.hop_s,
+                     backend=model.backend, labels=tuple(model.labels), calibration=calibration,
+                     adaptation=adaptation)  # fmt: skip
+
+    def session(self, source: AudioSource, *, calibration: dict[str, Any] | None = None,
+                adaptation: dict[str, Any] | None = None, notes: Sequence[Event] = (),
                 on_started: Callable[[], None] = lambda: None,
                 before_stop: Callable[[], None] = lambda: None) -> Summary:  # fmt: skip
-        """A whole stream as ``listen`` writes it: ``opening`` (its ``start``), the events, then
-        ``stop``, always last: written after the events thread has ended, also when the source
-        or openSMILE failed (then an ``error`` event first, ``reason`` "error", and the failure
-        is raised again)."""
-        for event in opening:
+        """A whole stream as ``listen`` writes it: its ``start`` (then ``notes``, e.g. an
+        ``error`` about the adaptation state), the events, then ``stop``, always last: written
+        after the events thread has ended, also when the source or openSMILE failed (then an
+        ``error`` event first, ``reason`` "error", and the failure is raised again)."""
+        self.emit(self.start_event(source, calibration=calibration, adaptation=adaptation))
+        for event in notes:
             self.emit(event)
         on_started()
         try:
@@ -185,69 +237,63 @@ class Listener:
         However it ends (a failing source or openSMILE included), the audio heard is counted
         and the events thread has written its last event before this returns or raises.
         """
+        self.clock, self._features = StreamClock(), None
+        first = FirstWindow(self.windowing.window_samples)
         worker = threading.Thread(target=self._events_loop, name="events", daemon=True)
         worker.start()
-        first = FirstWindow(int(self.window_s * SAMPLE_RATE))
-        self._pushed = 0
-        features: StreamingEgemaps | None = None
         try:
-            features = self._feed(source, first)
-            rows = 0 if features is None else features.rows_emitted
-            if rows == 0 and self._pushed >= MIN_PARTIAL_S * SAMPLE_RATE:
+            self._feed(source, first)
+            rows = 0 if self._features is None else self._features.rows_emitted
+            if rows == 0 and self.clock.seconds >= MIN_PARTIAL_S:
                 # Shorter than one window: one row over all of it, so short clips are not silent.
-                whole = extract_whole(first.samples()[: self._pushed])
+                whole = extract_whole(first.samples()[: self.clock.samples])
                 if whole is not None:
                     self._row_ready(whole)
         finally:
-            self.summary.audio_s = self._pushed / SAMPLE_RATE
+            self.summary.audio_s = self.clock.seconds
             self._rows.put(None)
             worker.join()
         if self._failure is not None:
             raise self._failure
         return self.summary
 
-    def _feed(self, source: AudioSource, first: FirstWindow) -> StreamingEgemaps | None:
-        """The source's audio to the gate and openSMILE; the extractor (closed), if started."""
-        limit = (
-            None if self.config.duration_s is None else int(self.config.duration_s * SAMPLE_RATE)
-        )
+    def _feed(self, source: AudioSource, first: FirstWindow) -> None:
+        """The source's audio to the gate and openSMILE (the extractor closed at the end)."""
+        limit = None if self.config.duration_s is None else to_samples(self.config.duration_s)
         next_stats = self.config.stats_every_s
-        features = None if self._defer_features else self._start_features()
-        if features is not None:  # live sources cut their chunks where a window can close
-            source.schedule = features.next_cut
+        if not self._defer_features:
+            self._start_features()
+            source.schedule = self.wanted  # live sources cut their chunks where a window can close
         source.on_fault = lambda message, **fields: self.source_fault(source, message, **fields)
         if self.watchdog is not None:  # waiting for a lost microphone is not a stall
             source.on_waiting = self.watchdog.ping
         try:
             for chunk in source.chunks():
-                if limit is not None and self._pushed + len(chunk) >= limit:
-                    chunk = chunk[: max(0, limit - self._pushed)]
+                if limit is not None and self.clock.samples + len(chunk) >= limit:
+                    chunk = chunk[: max(0, limit - self.clock.samples)]
                     self.summary.reason = "duration reached"
                     self._stop.set()
-                self._pushed += len(chunk)
-                self._clock.mark(self._pushed)
+                self.clock.advance(len(chunk))
                 self.pipeline.feed(chunk)  # the gate sees audio before openSMILE ends a window
                 first.add(chunk)
-                if features is not None:
-                    features.push(chunk)
+                if self._features is not None:
+                    self._features.push(chunk)
                 elif first.complete:
-                    features = self._start_features()
-                    features.push(first.samples())
-                if self._pushed / SAMPLE_RATE >= next_stats:
+                    self._start_features().push(first.samples())
+                if self.clock.seconds >= next_stats:
                     next_stats += self.config.stats_every_s
-                    self.emit(Stats(t=self._pushed / SAMPLE_RATE, counters=self.counters(source),
+                    self.emit(Stats(t=self.clock.seconds, counters=self.counters(source),
                                     norm_windows=self.pipeline.normalizer.windows))  # fmt: skip
                 if self._stop.is_set():
                     break
         finally:
             source.stop()
-            if features is not None:
-                features.close()
-        return features
+            if self._features is not None:
+                self._features.close()
 
     def source_fault(self, source: AudioSource, message: str, *, lost: bool, **fields: Any) -> None:
         """The capture device went away (an ``error`` event) or came back; then a ``stats`` event."""
-        t = self._pushed / SAMPLE_RATE
+        t = self.clock.seconds
         if lost:
             self.emit(Error(t=t, message=message, fault="capture_lost", recoverable=True))
         self.emit(Stats(t=t, capture="lost" if lost else "resumed", gap_s=fields.get("gap_s"),

@@ -19,6 +19,7 @@ from .contracts import (
     Label,
 )
 from .schema import Fields, read_json
+from .windowing import Windowing
 
 OUTPUT_NAMES = ("latent", "scores", "activation")
 QUANTIZATIONS = ("int8", "int16x8", "float32")  # int16x8: int8 weights, int16 activations
@@ -58,6 +59,11 @@ class Sidecar:
     training: dict[str, Any]
     metrics: dict[str, Any]
     input_clip: float | None = None  # z-scores are clipped to +-input_clip before the model
+
+    @property
+    def windowing(self) -> Windowing:
+        """The windows the model was trained on (the stream's)."""
+        return Windowing(self.window_s, self.hop_s)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-able dict (lists, not tuples)."""

@@ -29,10 +29,10 @@ Resampler = SoxrResampler | FirResampler  # what a source resamples with (resamp
 # Chunk length when nothing asks for another (--fast, predict, stdin reads at most this much).
 FAST_BLOCK_S = 0.5
 
-# Where the consumer next wants a chunk to end, in 16 kHz samples from the start, given how many
-# it has had: live sources cut their chunks there (openSMILE's next window can close at that
-# sample), so a window's audio is not held back until a fixed-size block fills.
-Schedule = Callable[[int], int]
+# How many 16 kHz samples the stream wants in the next chunk (``runtime.Stream.wanted``): live
+# sources cut their chunks there (openSMILE's next window can close at that sample), so a
+# window's audio is not held back until a fixed-size block fills.
+Schedule = Callable[[], int]
 
 
 @dataclass
@@ -54,8 +54,8 @@ class AudioSource(Protocol):
     """Something that yields float32 mono 16 kHz chunks until it ends or is stopped.
 
     ``on_fault`` and ``on_waiting`` are set by the loop; a source that can lose its device
-    calls them (the others never do). ``schedule``, when set, says where the next chunk should
-    end; live sources (a paced file, a microphone) follow it, the others may ignore it.
+    calls them (the others never do). ``schedule``, when set, says how long the next chunk
+    should be; live sources (a paced file, a microphone) follow it, the others may ignore it.
     """
 
     name: str
@@ -107,7 +107,7 @@ class FileSource:
         started, emitted = time.monotonic(), 0
         with soundfile.SoundFile(str(self.path)) as handle:
             while not self._stop.is_set():
-                frames = self._frames_wanted(emitted, fast_block, resample)
+                frames = self._frames_wanted(fast_block, resample)
                 data = handle.read(frames, dtype="float32", always_2d=True)
                 if not len(data):
                     break
@@ -122,12 +122,11 @@ class FileSource:
         if len(tail):
             yield tail
 
-    def _frames_wanted(self, emitted: int, fast_block: int, resample: Resampler) -> int:
+    def _frames_wanted(self, fast_block: int, resample: Resampler) -> int:
         """File frames for the next chunk: up to the schedule's next cut when paced."""
         if not self.realtime or self.schedule is None:
             return fast_block
-        wanted = self.schedule(emitted) - emitted  # in 16 kHz samples
-        return max(1, min(fast_block, resample.frames_for(wanted)))
+        return max(1, min(fast_block, resample.frames_for(self.schedule())))
 
     def stop(self) -> None:
         self._stop.set()
