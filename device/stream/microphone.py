@@ -18,10 +18,12 @@ from .retry import retry
 from .sources import FAST_BLOCK_S, FaultHandler, Resampler, Schedule, SourceStats, clean
 
 # PortAudio's block (callback period) for a microphone: the audio that closes a window reaches
-# the loop within this much of being captured. Each block costs a Python callback: 10 ms blocks
-# cut p50 latency by a few ms more but cost ~+35 % CPU here (20 ms: ~+15 %; 100 ms: the old
-# figures, with most windows ~100 ms late).
-LIVE_BLOCK_S = 0.02
+# the loop within this much of being captured. Measured on a PulseAudio null sink (2026-12-02,
+# benchmarks/bench_mic.py, 30 s, p50 / p99 window end -> event, CPU per audio-second while
+# playing): 10 ms 73.5 / 90-100 ms, 65 ms/s (6 runs, 54-70); 12.5 ms 79 / 100-119; 15 ms 83 /
+# 115-119; 20 ms 83.5 / 110-122 ms, 57 ms/s (6 runs, 56-60); 0 (PortAudio's choice) 75.5 / 93,
+# 95-103 ms/s. 10 ms is the only block within floor + 40 ms at p99, for ~13 % more CPU.
+LIVE_BLOCK_S = 0.01
 
 
 class MicSource:
