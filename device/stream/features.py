@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .contracts import N_FEATURES, SAMPLE_RATE, FeatureRow, RuntimeFailure
-from .windowing import BULK_S, DEFAULT_WINDOWING, Windowing, to_samples
+from .windowing import BULK_S, DEFAULT_WINDOWING, WHOLE_INPUT, Windowing, to_samples
 
 _CONF_DIR = Path(__file__).with_name("opensmile_conf")
 _SOURCE = "extsource"
@@ -266,7 +266,7 @@ class ClipExtractor:
     """
 
     def __init__(self) -> None:
-        self._smile = _new_smile(Windowing(0, 0))
+        self._smile = _new_smile(WHOLE_INPUT)
         self._values: list[np.ndarray] = []
 
     def _receive(self, values: np.ndarray) -> None:
@@ -306,7 +306,7 @@ def extract_whole(samples: np.ndarray) -> FeatureRow | None:
 
 def _whole_row(samples: np.ndarray) -> FeatureRow | None:
     """``extract_whole`` through a fresh streaming instance (any length)."""
-    with StreamingEgemaps(Windowing(0, 0)) as stream:
+    with StreamingEgemaps(WHOLE_INPUT) as stream:
         stream.push(samples)
     rows = stream.drain()
     if not rows or not np.isfinite(rows[0].values).all():

@@ -24,7 +24,7 @@ from .events import Counters, Error, Event, Start, Stats, Stop
 from .fanout import Fanout
 from .features import MIN_PARTIAL_S, StreamingEgemaps, extract_whole
 from .pipeline import Pipeline, PipelineConfig, SpeechObserver, recent
-from .sources import FAST_BLOCK_S, AudioSource
+from .sources import AudioSource
 from .windowing import to_samples
 
 
@@ -162,8 +162,7 @@ class Stream:
         """Samples the source should deliver next (a ``sources.Schedule``): up to where the next
         piece goes to openSMILE, where a window may close."""
         features, pushed = self._features, self.clock.samples
-        if features is None:
-            return to_samples(FAST_BLOCK_S)
+        assert features is not None, "the schedule is set once the extractor has started"
         cut = self.windowing.next_cut(rows=features.rows_emitted, written=features.written,
                                       pushed=pushed)  # fmt: skip
         return cut - pushed

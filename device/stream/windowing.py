@@ -93,3 +93,4 @@ class Windowing:
 
 
 DEFAULT_WINDOWING = Windowing()  # the bundled models' 2 s windows every 0.5 s
+WHOLE_INPUT = Windowing(0, 0)  # one row over the whole input (clip level)
