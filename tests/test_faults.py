@@ -142,14 +142,14 @@ def test_overflows_and_a_reader_left_behind_are_counted(monkeypatch):
                         lambda spec: (0, {"name": "usb mic", "default_samplerate": 16000}))  # fmt: skip
     mic = sources.MicSource("usb", ring_s=1.0)
     block = np.full((1600, 1), 0.1, dtype=np.float32)
-    mic._callback(block, 1600, None, "input overflow")
-    mic._callback(block, 1600, None, None)
+    mic.store(block, True)  # PortAudio's read said the input overflowed
+    mic.store(block, False)
     assert mic.stats.overflows == 1
 
-    class Stream:
-        active = True
+    class Capture:
+        lost = None
 
     for _ in range(10):  # 1.1 s more than the 1 s ring: the reader fell behind
-        mic._callback(block, 1600, None, None)
-    chunk = next(mic._drain(Stream(), sources.resampler_for(16000, live=True)))
+        mic.store(block, False)
+    chunk = next(mic._drain(Capture(), sources.resampler_for(16000, live=True)))
     assert mic.stats.dropped_chunks == 1 and len(chunk) == 16000  # one ring's worth, newest

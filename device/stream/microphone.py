@@ -1,6 +1,6 @@
-"""The microphone source: PortAudio (sounddevice) fills a ring buffer from its callback; the
-reader cuts chunks where openSMILE's next window can close, and a lost device is reopened with
-backoff while the watchdog is kept fed."""
+"""The microphone source: a capture thread reads PortAudio (sounddevice) in blocking mode into
+a ring buffer; the reader cuts chunks where openSMILE's next window can close, and a lost device
+is reopened with backoff while the watchdog is kept fed."""
 
 from __future__ import annotations
 
@@ -17,17 +17,18 @@ from .resampler import resampler_for
 from .retry import retry
 from .sources import FAST_BLOCK_S, FaultHandler, Resampler, Schedule, SourceStats, clean
 
-# PortAudio's block (callback period) for a microphone: the audio that closes a window reaches
-# the loop within this much of being captured. Measured on a PulseAudio null sink (2026-12-02,
-# benchmarks/bench_mic.py, 30 s, p50 / p99 window end -> event, CPU per audio-second while
-# playing): 10 ms 73.5 / 90-100 ms, 65 ms/s (6 runs, 54-70); 12.5 ms 79 / 100-119; 15 ms 83 /
-# 115-119; 20 ms 83.5 / 110-122 ms, 57 ms/s (6 runs, 56-60); 0 (PortAudio's choice) 75.5 / 93,
-# 95-103 ms/s. 10 ms is the only block within floor + 40 ms at p99, for ~13 % more CPU.
+# PortAudio's block (its period) for a microphone: the audio that closes a window reaches the
+# loop within this much of being captured. Measured on a PulseAudio null sink (2026-12-02,
+# benchmarks/bench_mic.py, 30 s, p50 / p99 window end -> event at the 48 / 16 kHz sinks, CPU
+# per audio-second while playing; docs/performance.md): blocking reads at 10 ms 74 / 99-102,
+# 73.5 / 90-91 ms, 55.8 ms/s; at 20 ms p99 112 / 101, 50 ms/s; at 5 ms p99 95, 56.5 ms/s. The
+# callback capture before it: 20 ms 83 / 111, 52.2 ms/s; 10 ms p99 91-100, 64 ms/s.
 LIVE_BLOCK_S = 0.01
 
 
 class MicSource:
-    """A capture device via sounddevice; the callback only copies into a preallocated ring.
+    """A capture device via sounddevice; a capture thread copies its reads into a preallocated
+    ring (``Capture``), the reader takes from the ring.
 
     A device that goes away mid-stream (unplugged, its PulseAudio module unloaded, the stream
     stalled) is reported through ``on_fault`` and reopened with backoff until it returns or the
@@ -49,15 +50,19 @@ class MicSource:
         self.on_waiting: Callable[[], object] | None = None  # while the device is away
         self.schedule: Schedule | None = None
         self._ring = np.zeros(int(self.native_rate * ring_s), dtype=np.float32)
+        self._block = int(self.native_rate * LIVE_BLOCK_S)
         self._write = 0  # total samples written (monotonic)
         self._read = 0
         self._wanted = 0  # the reader waits until _write reaches this
         self._cond = threading.Condition()
         self._stop = threading.Event()
 
-    def _callback(self, indata: np.ndarray, frames: int, time_info: object, status: object) -> None:
-        if status:
+    def store(self, indata: np.ndarray, overflowed: bool) -> None:
+        """Captured frames (frames x channels) into the ring; the reader is woken once the chunk
+        it waits for is complete."""
+        if overflowed:
             self.stats.overflows += 1
+        frames = len(indata)
         mono = indata[:, 0] if indata.shape[1] == 1 else indata.mean(axis=1)
         size = len(self._ring)
         start = self._write % size
@@ -70,22 +75,34 @@ class MicSource:
             if self._write >= self._wanted:  # wake the reader only when its chunk is complete
                 self._cond.notify()
 
-    def _open(self) -> Any:
-        """A started input stream on the device (RuntimeFailure if it cannot be opened)."""
+    def frames_to_read(self) -> int:
+        """The capture thread's next read: up to the sample the reader waits for (one read, one
+        wake-up), at least one block."""
+        with self._cond:
+            missing = self._wanted - self._write
+        return min(max(missing, self._block), len(self._ring) // 4)
+
+    def wake(self) -> None:
+        """Wake the reader (the capture thread stopped)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def _open(self) -> Capture:
+        """A started input stream on the device, read by its capture thread (RuntimeFailure if it
+        cannot be opened)."""
         import sounddevice
 
         try:
             stream = sounddevice.InputStream(
                 device=self.device_index, channels=1, samplerate=self.native_rate,
-                dtype="float32", blocksize=int(self.native_rate * LIVE_BLOCK_S), latency="low",
-                callback=self._callback,
+                dtype="float32", blocksize=self._block, latency="low",
             )  # fmt: skip
             stream.start()
         except Exception as exc:  # noqa: BLE001 - PortAudio's errors
             raise RuntimeFailure(f"cannot open capture device {self.name}: {exc}") from None
-        return stream
+        return Capture(stream, self)
 
-    def _reopen(self) -> Any:
+    def _reopen(self) -> Capture:
         """Rescan PortAudio's devices and open ours again (it may have a new index)."""
         import sounddevice
 
@@ -99,19 +116,19 @@ class MicSource:
 
     def chunks(self) -> Iterator[np.ndarray]:
         resample = resampler_for(self.native_rate, live=True)
-        stream = self._open()
+        capture: Capture | None = self._open()
         try:
-            while True:
-                lost = yield from self._drain(stream, resample)
-                _close_quietly(stream)
-                stream = None
+            while capture is not None:
+                lost = yield from self._drain(capture, resample)
+                capture.close()
+                capture = None
                 if self._stop.is_set():
                     return
                 self.stats.reconnects += 1
                 self._fault(f"capture device {self.name} lost ({lost}); reconnecting", lost=True)
                 went = time.monotonic()
-                stream = self._wait_for_device()
-                if stream is None:
+                capture = self._wait_for_device()
+                if capture is None:
                     return
                 gap = time.monotonic() - went
                 self._fault(f"capture device {self.name} is back after {gap:.1f} s", lost=False,
@@ -119,11 +136,11 @@ class MicSource:
                 fill = np.zeros(int(SAMPLE_RATE * min(gap, self.GAP_FILL_S)), dtype=np.float32)
                 yield fill
         finally:
-            if stream is not None:
-                _close_quietly(stream)
+            if capture is not None:
+                capture.close()
 
-    def _drain(self, stream: Any, resample: Resampler) -> Generator[np.ndarray, None, str]:
-        """Yield captured audio until the stream ends (return why) or the source is stopped."""
+    def _drain(self, capture: Capture, resample: Resampler) -> Generator[np.ndarray, None, str]:
+        """Yield captured audio until the capture fails (return why) or the source is stopped."""
         last_audio = time.monotonic()
         while not self._stop.is_set():
             with self._cond:
@@ -132,8 +149,8 @@ class MicSource:
                     self._cond.wait(timeout=0.5)
                 available = self._write - self._read
             if available == 0:
-                if not stream.active:
-                    return "stream stopped"
+                if capture.lost is not None:
+                    return capture.lost
                 if time.monotonic() - last_audio > self.STALL_S:
                     return f"no audio for {self.STALL_S:.0f} s"
                 continue
@@ -154,7 +171,7 @@ class MicSource:
             return int(self.native_rate * FAST_BLOCK_S)
         return resample.frames_for(self.schedule())
 
-    def _wait_for_device(self) -> Any:
+    def _wait_for_device(self) -> Capture | None:
         """Reopen with backoff until it works (the stream) or the source is stopped (None).
 
         ``on_waiting`` is called about every second meanwhile: the loop is alive, only idle
@@ -183,6 +200,41 @@ class MicSource:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+
+
+class Capture:
+    """An open input stream and the thread that reads it into the source's ring.
+
+    Blocking reads, not PortAudio's callback: on PulseAudio at 10 ms blocks the callback mode
+    costs its process ~40-80 ms CPU per audio-second more (PortAudio's callback thread wakes per
+    block); a read waits in C, without the GIL, for exactly the frames the reader wants next.
+    ``lost`` says why reading stopped (the device failed); None while it runs.
+    """
+
+    def __init__(self, stream: Any, source: MicSource) -> None:
+        self.stream = stream
+        self.lost: str | None = None
+        self._done = threading.Event()
+        self._source = source
+        self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._done.is_set():
+                data, overflowed = self.stream.read(self._source.frames_to_read())
+                self._source.store(data, bool(overflowed))
+        except Exception as exc:  # noqa: BLE001 - PortAudio's errors: the device is gone
+            if not self._done.is_set():
+                self.lost = str(exc) or type(exc).__name__
+        finally:
+            self._source.wake()
+
+    def close(self) -> None:
+        """Stop reading and close the stream (a read in progress ends within its frames)."""
+        self._done.set()
+        self._thread.join(timeout=2.0)  # a stalled device's read may never return: close anyway
+        _close_quietly(self.stream)
 
 
 def capture_rate(device: int | None, info: dict[str, object]) -> int:
