@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
@@ -15,8 +16,8 @@ BUDGETS = {
     "loop_over_naive": ("ratio", 0.35),
     "rtf": ("x real time", 0.03),
     "realtime_cpu_ms_per_audio_s": ("ms/audio-s", None),
-    "latency_ms_p50": ("ms", 20.0),
-    "latency_ms_p99": ("ms", 50.0),
+    "latency_ms_p50": ("ms", None),  # judged against the floor: budget() below
+    "latency_ms_p99": ("ms", None),
     "lookahead_ms_min": ("ms", None),
     "lookahead_ms_max": ("ms", None),
     "latency_floor_ms": ("ms", None),
@@ -29,6 +30,15 @@ BUDGETS = {
 # Window end -> event at each source rate, against the floor (openSMILE's look-ahead): a file in
 # real time within +10 ms (p50) and +25 ms (p99) of it.
 OVER_FLOOR_MS = {"latency_ms_p50": 10.0, "latency_ms_p99": 25.0}
+
+
+def budget(key: str, floor_ms: float) -> float | None:
+    """A figure's budget: latency (``latency_ms_p50``, ``latency_ms_p99_48000hz`` ...) is judged
+    against the floor, the rest against BUDGETS."""
+    figure = re.sub(r"_\d+hz$", "", key)  # the same figure at one source rate
+    if figure in OVER_FLOOR_MS:
+        return floor_ms + OVER_FLOOR_MS[figure]
+    return BUDGETS[key][1]
 
 
 @click.command()
@@ -70,19 +80,14 @@ def bench(seconds: float, realtime_seconds: float, rates: str, model_name: str,
         click.echo(json.dumps({k: round(v, 4) for k, v in figures.items()}))
         return
     click.echo(f"{'figure':<31} {'value':>10}  {'unit':<12} {'budget':>8}  ok")
-    for key, (unit, budget) in BUDGETS.items():
-        value = figures[key]
-        ok = "" if budget is None else ("yes" if value <= budget else "NO")
-        shown = "" if budget is None else f"<={budget:g}"
-        click.echo(f"{key:<31} {value:>10.3f}  {unit:<12} {shown:>8}  {ok}")
     floor = figures["latency_floor_ms"]
-    for rate in rate_list:
-        for key, over in OVER_FLOOR_MS.items():
-            value, budget = figures[f"{key}_{rate}hz"], floor + over
-            ok = "yes" if value <= budget else "NO"
-            click.echo(
-                f"{key + f'_{rate}hz':<31} {value:>10.3f}  {'ms':<12} {f'<={budget:g}':>8}  {ok}"
-            )
+    rows = [(key, unit) for key, (unit, _) in BUDGETS.items()]
+    rows += [(f"{key}_{rate}hz", "ms") for rate in rate_list for key in OVER_FLOOR_MS]
+    for key, unit in rows:
+        value, limit = figures[key], budget(key, floor)
+        ok = "" if limit is None else ("yes" if value <= limit else "NO")
+        shown = "" if limit is None else f"<={limit:g}"
+        click.echo(f"{key:<31} {value:>10.3f}  {unit:<12} {shown:>8}  {ok}")
 
 
 def _rates(text: str) -> tuple[int, ...]:
