@@ -35,9 +35,27 @@ def streamed(resampler: FirResampler | SoxrResampler, x: np.ndarray, block: int)
 
 
 @pytest.mark.parametrize("rate", RATES)
-def test_the_short_filter_matches_soxr_high_quality(speech, rate):
+def test_long_pieces_computed_phase_by_phase_equal_short_ones_gathered(speech, rate):
     native = resample(speech, SAMPLE_RATE, rate)
-    ours = streamed(FirResampler(rate), native, int(rate * 0.02))
+    short = streamed(FirResampler(rate), native, int(rate * 0.01))  # under PER_PHASE_FROM phases
+    long = streamed(FirResampler(rate), native, int(rate * 0.4))
+    mixed = FirResampler(rate)  # as a live source cuts: a bulk piece, then look-ahead steps
+    sizes = [int(rate * 0.4)] + [int(rate * 0.01)] * 10
+    pieces, start = [], 0
+    for size in sizes * (len(native) // sum(sizes) + 1):
+        pieces.append(mixed(native[start : start + size]))
+        start += size
+    pieces.append(mixed(np.zeros(0, np.float32), last=True))
+    assert len(short) == len(long) == len(np.concatenate(pieces))
+    np.testing.assert_allclose(long, short, atol=2e-6)
+    np.testing.assert_allclose(np.concatenate(pieces), short, atol=2e-6)
+
+
+@pytest.mark.parametrize("rate", RATES)
+@pytest.mark.parametrize("block_s", [0.02, 0.4])
+def test_the_short_filter_matches_soxr_high_quality(speech, rate, block_s):
+    native = resample(speech, SAMPLE_RATE, rate)
+    ours = streamed(FirResampler(rate), native, int(rate * block_s))
     reference = resample(native, rate, SAMPLE_RATE)  # soxr, one shot, high quality
     assert len(ours) == pytest.approx(len(reference), abs=1)
     n = min(len(ours), len(reference))

@@ -24,6 +24,7 @@ from .contracts import SAMPLE_RATE
 
 TRANSITION_HZ = 800.0  # from the passband edge to the output's Nyquist frequency
 STOPBAND_DB = 80.0
+PER_PHASE_FROM = 4  # outputs per phase from which a piece is computed phase by phase
 
 
 class SoxrResampler:
@@ -96,14 +97,28 @@ class FirResampler:
             return np.zeros(0, np.float32)
         if self.up == 1:  # an integer ratio (32, 48, 96 kHz): one phase, a strided correlation
             return self._decimate(end)
-        n = np.arange(self._emitted, end, dtype=np.int64)
-        position = n * self.down
-        base, phase = position // self.up, position % self.up
-        first = base - self.half + 1 - self._start  # the first tap's place in the buffer
         windows = np.lib.stride_tricks.sliding_window_view(self._buffer, 2 * self.half)
-        out = np.einsum("ij,ij->i", windows[first], self._table[phase], dtype=np.float32)
+        if end - self._emitted >= PER_PHASE_FROM * self.up:
+            out = self._by_phase(windows, end)
+        else:  # a short piece: gather each output's window and taps
+            n = np.arange(self._emitted, end, dtype=np.int64)
+            base, phase = np.divmod(n * self.down, self.up)
+            first = base - self.half + 1 - self._start  # the first tap's place in the buffer
+            out = np.einsum("ij,ij->i", windows[first], self._table[phase], dtype=np.float32)
         self._emitted = end
         return out.astype(np.float32, copy=False)
+
+    def _by_phase(self, windows: np.ndarray, end: int) -> np.ndarray:
+        """Outputs ``_emitted`` .. ``end``, one matrix-vector product per phase: the outputs
+        n, n + up, n + 2 up ... share their taps, and their windows lie ``down`` inputs apart (a
+        strided view of the buffer, nothing gathered)."""
+        out = np.empty(end - self._emitted, np.float32)
+        for offset in range(min(self.up, len(out))):
+            base, phase = divmod((self._emitted + offset) * self.down, self.up)
+            first = base - self.half + 1 - self._start
+            count = len(range(offset, len(out), self.up))
+            out[offset :: self.up] = windows[first :: self.down][:count] @ self._table[phase]
+        return out
 
     def _decimate(self, end: int) -> np.ndarray:
         """Outputs ``_emitted`` .. ``end`` when every output sits on an input sample (``up`` 1):
