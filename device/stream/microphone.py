@@ -205,9 +205,10 @@ class MicSource:
 class Capture:
     """An open input stream and the thread that reads it into the source's ring.
 
-    Blocking reads, not PortAudio's callback: on PulseAudio at 10 ms blocks the callback mode
-    costs its process ~40-80 ms CPU per audio-second more (PortAudio's callback thread wakes per
-    block); a read waits in C, without the GIL, for exactly the frames the reader wants next.
+    Blocking reads, not PortAudio's callback: a read waits in C, without the GIL, for exactly
+    the frames the reader wants next, where the callback mode woke a thread per block (at 10 ms
+    blocks ``listen`` took 64 ms CPU per audio-second with the callback, 56 with these reads;
+    benchmarks/bench_mic.py, docs/performance.md).
     ``lost`` says why reading stopped (the device failed); None while it runs.
     """
 
