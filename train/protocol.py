@@ -52,6 +52,7 @@ from .metrics import adjusted_r2, balanced_accuracy, pair_distance_r2, spearman
 from .models import REFERENCE_METHOD, VAE_METRIC_METHODS
 from .parallel import process_pool
 from .preprocess import Standardizer, standardize_and_drop
+from .results import Results, summary
 from .training import TrainConfig, encode, fit
 
 SETTINGS = ("in-domain", "transfer", "transfer-heldout", "transfer+unlabeled", "supervised")
@@ -92,39 +93,6 @@ class Corpus:
 
     name: str
     data: FeatureSet
-
-
-@dataclass
-class Results:
-    """results[level][row][corpus][setting][metric] = per-fold values; latents for plots.
-
-    ``outliers[level][corpus][split] = [dropped, rows]`` counts the |z| > 10 rule per split.
-    """
-
-    folds: dict[str, Any] = field(default_factory=dict)
-    latents: dict[str, Any] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    outliers: dict[str, Any] = field(default_factory=dict)
-
-    def add(
-        self, level: str, method: str, corpus: str, setting: str, fold: dict[str, float]
-    ) -> None:
-        """Append one fold's metrics."""
-        slot = self.folds.setdefault(level, {}).setdefault(method, {}).setdefault(corpus, {})
-        metrics = slot.setdefault(setting, {})
-        for key, value in fold.items():
-            metrics.setdefault(key, []).append(float(value))
-
-    def merge(self, other: Results) -> None:
-        """Take in the rows another Results holds (a worker's)."""
-        for level, rows in other.folds.items():
-            self.folds.setdefault(level, {}).update(rows)
-        for level, rows in other.latents.items():
-            self.latents.setdefault(level, {}).update(rows)
-
-    def count_outliers(self, level: str, corpus: str, keep: np.ndarray) -> None:
-        """Record how many rows of a corpus the |z| > 10 rule dropped."""
-        self.outliers.setdefault(level, {})[corpus] = [int((~keep).sum()), int(len(keep))]
 
 
 def task_labels(task: str, present: set[str]) -> tuple[str, ...]:
@@ -394,19 +362,6 @@ def _run_row(
         latents = {name: z for name, (z, _) in part.latents[level][row.name].items()}
         rowcache.save(protocol.row_cache, key, part.folds[level][row.name], latents)
     return row, part, False
-
-
-def summary(results: Results) -> dict[str, Any]:
-    """Mean and std over folds, same nesting as ``results.folds``."""
-    from .metrics import mean_std
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            mean, std = mean_std(node)
-            return {"mean": mean, "std": std, "n": len(node)}
-        return {key: walk(value) for key, value in node.items()}
-
-    return walk(results.folds)
 
 
 __all__ = ["FOUR_CLASSES", "SETTINGS", "Corpus", "Protocol", "Results", "Row", "summary"]

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from .models import ENCODER_METHODS, REFERENCE_METHOD
-from .protocol import Results, summary
 from .report_tables import (
     PUBLISHED,
     PUBLISHED_CORPORA,
@@ -22,6 +21,7 @@ from .report_tables import (
     md_table,
     result_cell,
 )
+from .results import Results, summary
 
 CLASS_COLOURS = {"neutral": "#7f7f7f", "sad": "#1f77b4", "happy": "#2ca02c", "angry": "#d62728",
                  "other": "#dddddd"}  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .models import REFERENCE_METHOD
-from .protocol import Results
+from .results import Results
 
 # The seed's published numbers (Das et al.), quoted beside ours where a corpus is shared (SAVEE,
 # URDU) and for its training corpus (IEMOCAP) beside our training corpus. Not run here.
